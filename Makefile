@@ -1,0 +1,53 @@
+# Every target sets itself up from nothing: a .venv with pinned torch, the package and its dev tools,
+# and (on Debian, as root) the data packages the offline loaders read. Rerunning skips what is done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test lab docs bench system sync-check clean-artifacts
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+# Debian's Fashion-MNIST and Stockfish, when missing and we may install them; elsewhere the loaders download.
+system:
+	@if [ -d /usr/share/datasets/fashion-mnist ] && [ -x /usr/games/stockfish ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing dataset-fashion-mnist and stockfish"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist stockfish >/dev/null; \
+	else echo "note: dataset-fashion-mnist / stockfish not installed; the loaders will download the data"; fi
+
+demo: $(STAMP) system
+	$(VENV)/bin/concept-attrib-demo --store artifacts
+
+# Fails if exporting or cleaning the notebooks would change any file, then runs every notebook and the pytest suite.
+sync-check: $(STAMP)
+	@before="$$(git status --porcelain)"; \
+	$(VENV)/bin/nbdev-export && $(VENV)/bin/nbdev-clean; \
+	after="$$(git status --porcelain)"; \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "nbdev-export / nbdev-clean changed the tree: notebooks and concept_attrib/ are out of step, or a notebook is not clean:"; \
+	  diff <(echo "$$before") <(echo "$$after"); exit 1; fi; \
+	echo "notebooks and package in step"
+
+test: $(STAMP) system sync-check
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 -p no:cacheprovider tests
+
+lab: $(STAMP) system
+	$(PY) -m pip install -q -e ".[lab]"
+	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser nbs
+
+docs: $(STAMP)
+	$(VENV)/bin/nbdev-export
+	cd nbs && ../$(VENV)/bin/smalldocs render .
+	@echo "site: $$(pwd)/_docs/index.html"
+
+bench: $(STAMP) system
+	$(PY) bench/ensemble.py
