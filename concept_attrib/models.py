@@ -398,7 +398,7 @@ def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=
         if store is not None: store.save(name, dict(model=m.state_dict(), test_metric=r.test_metric, history=h, seconds=r.seconds), c)
     return results
 
-# %% ../nbs/02_models.ipynb #e5aed70b
+# %% ../nbs/02_models.ipynb #bf3963fd
 STACK_MAX_PARAMS = 50_000
 
 def default_stack(model_config:dict) -> int:
@@ -434,7 +434,7 @@ def train_ensemble(model, # config dict or library model: the architecture of ev
     groups = [seeds[i::n_stacks] for i in range(n_stacks) if seeds[i::n_stacks]]
     kw = dict(model=mc, data=data, store=store, name=f'{name}/member', progress=False, **train_kw)
     if workers <= 1:
-        done = [_train_stack_job(g, **kw) for g in tqdm(groups, desc=f'{name}: stacks of ≤{stack}', disable=not progress)]
+        done = [_train_stack_job(g, **kw) for g in tqdm(groups, desc=f'{name}: {len(groups)} stack(s) of up to {stack} member(s)', disable=not progress)]
     else: done = run_jobs(_train_stack_job, [dict(seeds=g, **kw) for g in groups], workers=workers)
     by_seed = {s: r for g, rs in zip(groups, done) for s, r in zip(g, rs)}
     results = [by_seed[s] for s in seeds]
