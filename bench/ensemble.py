@@ -13,7 +13,7 @@ import torch
 from concept_attrib.data import load_fashion_mnist
 from concept_attrib.models import SmallResNet, train, train_ensemble
 
-K, EPOCHS = 8, 1
+K, EPOCHS = 8, 2
 N_TRAIN = int(os.environ.get('BENCH_N_TRAIN', 4000))
 REPEATS = int(os.environ.get('BENCH_REPEATS', 3))
 WORKERS = int(os.environ.get('BENCH_WORKERS', 1))

@@ -168,7 +168,7 @@ def train_config(model_config:dict, data:Dataset, epochs:int=2, batch_size:int=1
                 subset=_subset_id(train_idx, len(data.train)), epochs=epochs, batch_size=batch_size, lr=lr,
                 weight_decay=weight_decay, seed=seed)
 
-# %% ../nbs/02_models.ipynb #88575a60
+# %% ../nbs/02_models.ipynb #b9a0c805
 def _model_config(model):
     if isinstance(model, dict): return model
     if not hasattr(model, 'config'): raise TypeError("Pass a config dict (see `build_model`) or a model built by this library (it has `.config`).")
@@ -181,7 +181,9 @@ def train(model, # a config dict for `build_model`, or a model from this library
           train_idx=None, # train on these training examples only (default: all)
           store:ArtifactStore|None=None, # checkpoint here after every epoch and resume from it
           name:str='model', # artifact name in the store
-          progress:bool=True, channels_last:bool=True) -> TrainResult:
+          progress:bool=True, channels_last:bool=True,
+          eval_each_epoch:bool=False # measure the test split after every epoch, not only after the last
+         ) -> TrainResult:
     "Train a model with SGD and a one-cycle schedule; resumable through `store`."
     cfg = train_config(_model_config(model), data, epochs, batch_size, lr, weight_decay, seed, train_idx)
     if store is not None and store.has(name, cfg):
@@ -217,7 +219,7 @@ def train(model, # a config dict for `build_model`, or a model from this library
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             tot_loss += loss.item()
             if s % 20 == 0: bar.set_postfix(loss=f'{loss.item():.3f}')
-        metric = evaluate(m, data.test, channels_last=channels_last)
+        metric = evaluate(m, data.test, channels_last=channels_last) if eval_each_epoch or epoch + 1 == epochs else None
         seconds += time.perf_counter() - t0
         history.append(dict(epoch=epoch + 1, train_loss=tot_loss / steps_per_epoch, test_metric=metric, seconds=seconds))
         if store is not None and epoch + 1 < epochs:
@@ -331,7 +333,7 @@ class StackedModels(nn.Module):
             out.append(m)
         return out
 
-# %% ../nbs/02_models.ipynb #3f7323ea
+# %% ../nbs/02_models.ipynb #b30edfc9
 def _evaluate_stacked(st, split, batch_size=1024):
     was = st.training; st.eval(); outs = []
     with torch.no_grad():
@@ -351,7 +353,7 @@ def _member_losses(out, y):
 
 def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=128, lr:float=0.1, weight_decay:float=5e-4,
                   train_idx=None, store:ArtifactStore|None=None, name:str='model', progress:bool=True,
-                  channels_last:bool=True) -> list:
+                  channels_last:bool=True, eval_each_epoch:bool=False) -> list:
     "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
     mc = _model_config(model)
     cfgs = [train_config(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx) for s in seeds]
@@ -387,7 +389,7 @@ def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=
                 raise FloatingPointError(f"{name}: loss became non-finite for seeds {bad} at epoch {epoch+1}, step {step+1}. Lower lr (now {lr}) or check the inputs for NaN.")
             opt.zero_grad(set_to_none=True); losses.sum().backward(); opt.step()
             tot += losses.detach()
-        metrics = _evaluate_stacked(st, data.test)
+        metrics = _evaluate_stacked(st, data.test) if eval_each_epoch or epoch + 1 == epochs else [None] * K
         seconds += time.perf_counter() - t0
         for k in range(K): histories[k].append(dict(epoch=epoch + 1, train_loss=tot[k].item() / steps_per_epoch, test_metric=metrics[k], seconds=seconds / K))
         if store is not None and epoch + 1 < epochs:
