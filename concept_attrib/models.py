@@ -168,7 +168,15 @@ def train_config(model_config:dict, data:Dataset, epochs:int=2, batch_size:int=1
                 subset=_subset_id(train_idx, len(data.train)), epochs=epochs, batch_size=batch_size, lr=lr,
                 weight_decay=weight_decay, seed=seed)
 
-# %% ../nbs/02_models.ipynb #b9a0c805
+# %% ../nbs/02_models.ipynb #1cb81bf9
+def _optimizer_and_resume(module, lr, weight_decay, store, partial_name, cfg, history):
+    "The optimiser of a run, and the state of its last finished epoch when `store` holds one: (opt, history, epoch, seconds)."
+    opt = torch.optim.SGD(module.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    if store is None or not store.has(partial_name, cfg): return opt, history, 0, 0.
+    part = store.load(partial_name, cfg)
+    module.load_state_dict(part['model']); opt.load_state_dict(part['opt'])
+    return opt, part['history'], part['epoch'], part['seconds']
+
 def _model_config(model):
     if isinstance(model, dict): return model
     if not hasattr(model, 'config'): raise TypeError("Pass a config dict (see `build_model`) or a model built by this library (it has `.config`).")
@@ -196,13 +204,8 @@ def train(model, # a config dict for `build_model`, or a model from this library
     seed_everything(seed)
     m = build_model(cfg['model'])
     if channels_last and any(_is_image(p) for p in m.parameters()): m = m.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    opt, history, start_epoch, seconds = _optimizer_and_resume(m, lr, weight_decay, store, name + '/partial', cfg, [])
     steps_per_epoch = math.ceil(len(idx_all) / batch_size); total = epochs * steps_per_epoch
-    history, start_epoch, seconds = [], 0, 0.
-    if store is not None and store.has(name + '/partial', cfg):
-        part = store.load(name + '/partial', cfg)
-        m.load_state_dict(part['model']); opt.load_state_dict(part['opt'])
-        history, start_epoch, seconds = part['history'], part['epoch'], part['seconds']
     for epoch in range(start_epoch, epochs):
         t0 = time.perf_counter(); m.train()
         order = _epoch_order(idx_all, seed, epoch)
@@ -333,7 +336,7 @@ class StackedModels(nn.Module):
             out.append(m)
         return out
 
-# %% ../nbs/02_models.ipynb #b30edfc9
+# %% ../nbs/02_models.ipynb #82350e8d
 def _evaluate_stacked(st, split, batch_size=1024):
     was = st.training; st.eval(); outs = []
     with torch.no_grad():
@@ -366,14 +369,9 @@ def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=
     for s in seeds: seed_everything(s); members.append(build_model(mc))
     st = StackedModels(members); K = len(seeds)
     if channels_last and _is_image(data.train.x): st = st.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(st.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
-    steps_per_epoch = math.ceil(len(idx_all) / batch_size); total = epochs * steps_per_epoch
     stack_cfg = dict(cfgs[0], seed=None, seeds=list(seeds))
-    histories, start_epoch, seconds = [[] for _ in seeds], 0, 0.
-    if store is not None and store.has(name + '/stack-partial', stack_cfg):
-        part = store.load(name + '/stack-partial', stack_cfg)
-        st.load_state_dict(part['model']); opt.load_state_dict(part['opt'])
-        histories, start_epoch, seconds = part['history'], part['epoch'], part['seconds']
+    opt, histories, start_epoch, seconds = _optimizer_and_resume(st, lr, weight_decay, store, name + '/stack-partial', stack_cfg, [[] for _ in seeds])
+    steps_per_epoch = math.ceil(len(idx_all) / batch_size); total = epochs * steps_per_epoch
     for epoch in range(start_epoch, epochs):
         t0 = time.perf_counter(); st.train()
         orders = torch.stack([_epoch_order(idx_all, s, epoch) for s in seeds])     # (K, n)
