@@ -44,7 +44,7 @@ test: $(STAMP) system sync-check
 
 lab: $(STAMP) system
 	$(PY) -m pip install -q -e ".[lab]"
-	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser nbs
+	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) nbs
 
 docs: $(STAMP)
 	$(VENV)/bin/nbdev-export
