@@ -17,9 +17,10 @@ from .core import seed_everything, ArtifactStore, config_hash, run_jobs, layer_n
 from .data import Dataset, Split, DataError, check_lengths
 
 # %% auto #0
-__all__ = ['MODELS', 'STACK_MAX_PARAMS', 'register_model', 'build_model', 'BasicBlock', 'SmallResNet', 'ResNet18Small',
-           'TabularMLP', 'ConvAutoencoder', 'TrainResult', 'evaluate', 'train_config', 'train', 'GroupedLinear',
-           'StackedModels', 'train_stacked', 'default_stack', 'Ensemble', 'train_ensemble']
+__all__ = ['MODELS', 'OPTIMIZERS', 'STACK_MAX_PARAMS', 'register_model', 'build_model', 'BasicBlock', 'SmallResNet',
+           'ResNet18Small', 'TabularMLP', 'ConvAutoencoder', 'TrainResult', 'evaluate', 'train_config', 'train',
+           'reconstruction_data', 'GroupedLinear', 'StackedModels', 'train_stacked', 'default_stack', 'Ensemble',
+           'train_ensemble']
 
 # %% ../nbs/02_models.ipynb #9dffece1
 MODELS = {}
@@ -116,7 +117,7 @@ class ConvAutoencoder(nn.Module):
     def decode(self, z): return self.decoder(z)
     def forward(self, x): return self.decode(self.encode(x))
 
-# %% ../nbs/02_models.ipynb #8aecd80b
+# %% ../nbs/02_models.ipynb #fb284ffa
 @dataclass
 class TrainResult:
     "A trained model, its held-out metric (accuracy, or R² for regression) and the per-epoch history."
@@ -162,16 +163,25 @@ def _subset_id(train_idx, n):
     return dict(n=int(len(idx)), of=int(n), sha=config_hash(np.sort(idx).tolist()))
 
 def train_config(model_config:dict, data:Dataset, epochs:int=2, batch_size:int=128, lr:float=0.1,
-                 weight_decay:float=5e-4, seed:int=0, train_idx=None) -> dict:
+                 weight_decay:float=5e-4, seed:int=0, train_idx=None, optimizer:str='sgd') -> dict:
     "The full config of a training run: what the store addresses its checkpoints by."
-    return dict(model=dict(model_config), data=dict(name=data.name, n_train=len(data.train), n_test=len(data.test)),
-                subset=_subset_id(train_idx, len(data.train)), epochs=epochs, batch_size=batch_size, lr=lr,
-                weight_decay=weight_decay, seed=seed)
+    cfg = dict(model=dict(model_config), data=dict(name=data.name, n_train=len(data.train), n_test=len(data.test)),
+               subset=_subset_id(train_idx, len(data.train)), epochs=epochs, batch_size=batch_size, lr=lr,
+               weight_decay=weight_decay, seed=seed)
+    if optimizer != 'sgd': cfg['optimizer'] = optimizer   # SGD runs keep the addresses they always had
+    return cfg
 
-# %% ../nbs/02_models.ipynb #1cb81bf9
+# %% ../nbs/02_models.ipynb #0c347b0e
+OPTIMIZERS = {
+    'sgd': lambda ps, lr, wd: torch.optim.SGD(ps, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
+    'adam': lambda ps, lr, wd: torch.optim.AdamW(ps, lr=lr, weight_decay=wd),
+}
+
 def _optimizer_and_resume(module, lr, weight_decay, store, partial_name, cfg, history):
     "The optimiser of a run, and the state of its last finished epoch when `store` holds one: (opt, history, epoch, seconds)."
-    opt = torch.optim.SGD(module.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    name = cfg.get('optimizer', 'sgd')
+    if name not in OPTIMIZERS: raise ValueError(f"Unknown optimizer {name!r}; choose from {list(OPTIMIZERS)}.")
+    opt = OPTIMIZERS[name](module.parameters(), lr, weight_decay)
     if store is None or not store.has(partial_name, cfg): return opt, history, 0, 0.
     part = store.load(partial_name, cfg)
     module.load_state_dict(part['model']); opt.load_state_dict(part['opt'])
@@ -190,10 +200,11 @@ def train(model, # a config dict for `build_model`, or a model from this library
           store:ArtifactStore|None=None, # checkpoint here after every epoch and resume from it
           name:str='model', # artifact name in the store
           progress:bool=True, channels_last:bool=True,
-          eval_each_epoch:bool=False # measure the test split after every epoch, not only after the last
+          eval_each_epoch:bool=False, # measure the test split after every epoch, not only after the last
+          optimizer:str='sgd' # 'sgd' (Nesterov momentum 0.9) or 'adam' (AdamW)
          ) -> TrainResult:
     "Train a model with SGD and a one-cycle schedule; resumable through `store`."
-    cfg = train_config(_model_config(model), data, epochs, batch_size, lr, weight_decay, seed, train_idx)
+    cfg = train_config(_model_config(model), data, epochs, batch_size, lr, weight_decay, seed, train_idx, optimizer)
     if store is not None and store.has(name, cfg):
         done = store.load(name, cfg)
         m = build_model(cfg['model']); m.load_state_dict(done['model'])
@@ -231,6 +242,11 @@ def train(model, # a config dict for `build_model`, or a model from this library
     res = TrainResult(m, history[-1]['test_metric'], history, seconds, cfg)
     if store is not None: store.save(name, dict(model=m.state_dict(), test_metric=res.test_metric, history=history, seconds=seconds), cfg)
     return res
+
+# %% ../nbs/02_models.ipynb #0467dc9f
+def reconstruction_data(data:Dataset) -> Dataset:
+    "The same images as inputs and as float targets, for training an autoencoder with `train`."
+    return Dataset(f'{data.name}_reconstruction', Split(data.train.x, data.train.x), Split(data.test.x, data.test.x), [], data.source)
 
 # %% ../nbs/02_models.ipynb #c17060a1
 class GroupedLinear(nn.Module):
@@ -336,7 +352,7 @@ class StackedModels(nn.Module):
             out.append(m)
         return out
 
-# %% ../nbs/02_models.ipynb #82350e8d
+# %% ../nbs/02_models.ipynb #7fe75eb1
 def _evaluate_stacked(st, split, batch_size=1024):
     was = st.training; st.eval(); outs = []
     with torch.no_grad():
@@ -356,12 +372,12 @@ def _member_losses(out, y):
 
 def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=128, lr:float=0.1, weight_decay:float=5e-4,
                   train_idx=None, store:ArtifactStore|None=None, name:str='model', progress:bool=True,
-                  channels_last:bool=True, eval_each_epoch:bool=False) -> list:
+                  channels_last:bool=True, eval_each_epoch:bool=False, optimizer:str='sgd') -> list:
     "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
     mc = _model_config(model)
-    cfgs = [train_config(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx) for s in seeds]
+    cfgs = [train_config(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx, optimizer) for s in seeds]
     if store is not None and all(store.has(name, c) for c in cfgs):
-        return [train(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx, store, name) for s in seeds]
+        return [train(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx, store, name, optimizer=optimizer) for s in seeds]
     check_lengths(data.train.x, data.train.y, f"{data.name} train split")
     idx_all = torch.arange(len(data.train)) if train_idx is None else torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
     if len(idx_all) == 0: raise DataError("train_idx is empty: there is nothing to train on.")
