@@ -53,3 +53,4 @@ docs: $(STAMP)
 
 bench: $(STAMP) system
 	$(PY) bench/ensemble.py
+	$(PY) bench/probes.py
