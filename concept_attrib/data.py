@@ -189,15 +189,16 @@ def load_mnist5k(path=None, # a CSV (.csv or .csv.gz) of 784 pixel columns and a
     mk = lambda i: Split(torch.from_numpy(x[i]).view(-1, 1, 28, 28), torch.from_numpy(y[i]))
     return Dataset('mnist5k', mk(tr), mk(te), [str(i) for i in range(10)], source)
 
-# %% ../nbs/01_data.ipynb #9253648d
+# %% ../nbs/01_data.ipynb #bf1cd813
 CALIFORNIA_FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude']
 CALIFORNIA_TARGET = 'MedHouseVal'
 
 def _california_candidates():
+    "`$CONCEPT_ATTRIB_DATA`, then a `shared/data` folder in the working directory, this package's folder, or any parent."
     env = os.environ.get('CONCEPT_ATTRIB_DATA')
-    here = [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parent if '__file__' in globals() else Path.cwd()]
-    return ([Path(env)/'california_housing.csv'] if env else []) + [p/'shared'/'data'/'california_housing.csv' for p in here] \
-        + [p.parent/'shared'/'data'/'california_housing.csv' for p in here]
+    bases = [Path.cwd()] + ([Path(__file__).resolve().parent] if '__file__' in globals() else [])
+    return ([Path(env)/'california_housing.csv'] if env else []) + \
+        [p/'shared'/'data'/'california_housing.csv' for b in bases for p in [b, *b.parents]]
 
 def load_california_housing(path=None, download:bool=True) -> pd.DataFrame:
     "California housing as a DataFrame: the eight features and `MedHouseVal`, checked for missing values."

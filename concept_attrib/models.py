@@ -68,9 +68,7 @@ class SmallResNet(nn.Module):
         for i in range(len(self.config['depths'])): x = getattr(self, f'stage{i+1}')(x)
         return self.fc(self.pool(x))
 
-# %% ../nbs/02_models.ipynb #adb212d9
-class _ResNet18(nn.Module): pass
-
+# %% ../nbs/02_models.ipynb #fd6767d0
 @register_model
 def ResNet18Small(in_channels:int=1, n_classes:int=10):
     "torchvision's ResNet-18 with a 3x3 stride-1 stem for `in_channels` and no max-pool."
