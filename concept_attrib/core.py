@@ -93,7 +93,7 @@ def capture(model:nn.Module, # the model to read from; it is not modified
     finally:
         for h in handles: h.remove()
 
-# %% ../nbs/00_core.ipynb #2279ee66
+# %% ../nbs/00_core.ipynb #4f40e1eb
 def global_avg_pool(a:torch.Tensor) -> torch.Tensor:
     "Average over every dimension after the channel dimension: (N, C, H, W) -> (N, C); (N, C) stays."
     return a.flatten(2).mean(-1) if a.ndim > 2 else a
@@ -107,8 +107,7 @@ def collect_activations(model:nn.Module, # the model, put in eval mode for the p
                        ) -> dict[str, torch.Tensor]:
     "Activations of `layers` for all of `x`, concatenated along the batch dimension."
     from tqdm.auto import tqdm
-    resolve_layers(model, layers)
-    layers = [layers] if isinstance(layers, str) else list(layers)
+    layers = [layers] if isinstance(layers, str) else list(layers)   # `capture` checks the names
     was_training = model.training; model.eval()
     dev = next(model.parameters()).device
     out = {n: [] for n in layers}

@@ -169,7 +169,7 @@ def train_config(model_config:dict, data:Dataset, epochs:int=2, batch_size:int=1
     if optimizer != 'sgd': cfg['optimizer'] = optimizer   # SGD runs keep the addresses they always had
     return cfg
 
-# %% ../nbs/02_models.ipynb #0c347b0e
+# %% ../nbs/02_models.ipynb #6605826e
 OPTIMIZERS = {
     'sgd': lambda ps, lr, wd: torch.optim.SGD(ps, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
     'adam': lambda ps, lr, wd: torch.optim.AdamW(ps, lr=lr, weight_decay=wd),
@@ -184,6 +184,13 @@ def _optimizer_and_resume(module, lr, weight_decay, store, partial_name, cfg, hi
     part = store.load(partial_name, cfg)
     module.load_state_dict(part['model']); opt.load_state_dict(part['opt'])
     return opt, part['history'], part['epoch'], part['seconds']
+
+def _train_indices(data:Dataset, train_idx) -> torch.Tensor:
+    "The training examples a run uses, after checking that the split is consistent and the subset not empty."
+    check_lengths(data.train.x, data.train.y, f"{data.name} train split")
+    idx = torch.arange(len(data.train)) if train_idx is None else torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
+    if len(idx) == 0: raise DataError("train_idx is empty: there is nothing to train on.")
+    return idx
 
 def _model_config(model):
     if isinstance(model, dict): return model
@@ -207,9 +214,7 @@ def train(model, # a config dict for `build_model`, or a model from this library
         done = store.load(name, cfg)
         m = build_model(cfg['model']); m.load_state_dict(done['model'])
         return TrainResult(m, done['test_metric'], done['history'], done['seconds'], cfg)
-    check_lengths(data.train.x, data.train.y, f"{data.name} train split")
-    idx_all = torch.arange(len(data.train)) if train_idx is None else torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
-    if len(idx_all) == 0: raise DataError("train_idx is empty: there is nothing to train on.")
+    idx_all = _train_indices(data, train_idx)
     seed_everything(seed)
     m = build_model(cfg['model'])
     if channels_last and any(_is_image(p) for p in m.parameters()): m = m.to(memory_format=torch.channels_last)
@@ -246,7 +251,7 @@ def reconstruction_data(data:Dataset) -> Dataset:
     "The same images as inputs and as float targets, for training an autoencoder with `train`."
     return Dataset(f'{data.name}_reconstruction', Split(data.train.x, data.train.x), Split(data.test.x, data.test.x), [], data.source)
 
-# %% ../nbs/02_models.ipynb #c17060a1
+# %% ../nbs/02_models.ipynb #ad144c3d
 class GroupedLinear(nn.Module):
     "K independent linear maps, member k reading and writing its own slice of the features."
     def __init__(self, weight:torch.Tensor, bias:torch.Tensor|None):
@@ -290,7 +295,7 @@ def _stack(mods):
     for name, _ in mods[0].named_children(): new._modules[name] = _stack(([getattr(m, name) for m in mods]))
     return new
 
-def _unstack_leaf(stacked, template, k, K):
+def _unstack_leaf(stacked, template, k):
     if isinstance(stacked, GroupedLinear):
         template.weight.data.copy_(stacked.weight[k])
         if stacked.bias is not None: template.bias.data.copy_(stacked.bias[k])
@@ -345,12 +350,12 @@ class StackedModels(nn.Module):
         out = []
         for k in range(self.K):
             m = build_model(self.member_config)
-            for (n, sm), (_, tm) in zip(self.net.named_modules(), m.named_modules()):
-                if not any(True for _ in tm.children()): _unstack_leaf(sm, tm, k, self.K)
+            for sm, tm in zip(self.net.modules(), m.modules()):
+                if not any(True for _ in tm.children()): _unstack_leaf(sm, tm, k)
             out.append(m)
         return out
 
-# %% ../nbs/02_models.ipynb #7fe75eb1
+# %% ../nbs/02_models.ipynb #287a88a2
 def _evaluate_stacked(st, split, batch_size=1024):
     was = st.training; st.eval(); outs = []
     with torch.no_grad():
@@ -374,11 +379,10 @@ def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=
     "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
     mc = _model_config(model)
     cfgs = [train_config(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx, optimizer) for s in seeds]
-    if store is not None and all(store.has(name, c) for c in cfgs):
-        return [train(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx, store, name, optimizer=optimizer) for s in seeds]
-    check_lengths(data.train.x, data.train.y, f"{data.name} train split")
-    idx_all = torch.arange(len(data.train)) if train_idx is None else torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
-    if len(idx_all) == 0: raise DataError("train_idx is empty: there is nothing to train on.")
+    if len(seeds) == 1 or (store is not None and all(store.has(name, c) for c in cfgs)):   # nothing to stack
+        return [train(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx, store, name, progress, channels_last,
+                      eval_each_epoch, optimizer) for s in seeds]
+    idx_all = _train_indices(data, train_idx)
     members = []
     for s in seeds: seed_everything(s); members.append(build_model(mc))
     st = StackedModels(members); K = len(seeds)
@@ -412,7 +416,7 @@ def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=
         if store is not None: store.save(name, dict(model=m.state_dict(), test_metric=r.test_metric, history=h, seconds=r.seconds), c)
     return results
 
-# %% ../nbs/02_models.ipynb #bf3963fd
+# %% ../nbs/02_models.ipynb #b14adcd4
 STACK_MAX_PARAMS = 50_000
 
 def default_stack(model_config:dict) -> int:
@@ -444,7 +448,7 @@ def train_ensemble(model, # config dict or library model: the architecture of ev
     mc = _model_config(model); t0 = time.perf_counter()
     if stack is None: stack = default_stack(mc)
     seeds = [seed + i for i in range(members)]
-    n_stacks = max(workers, math.ceil(members / max(1, stack))) if workers > 1 else math.ceil(members / max(1, stack))
+    n_stacks = max(workers, math.ceil(members / max(1, stack)))   # at least one stack per worker
     groups = [seeds[i::n_stacks] for i in range(n_stacks) if seeds[i::n_stacks]]
     kw = dict(model=mc, data=data, store=store, name=f'{name}/member', progress=False, **train_kw)
     if workers <= 1:
