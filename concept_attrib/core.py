@@ -6,7 +6,7 @@ Docs: https://concept-attrib.github.io/concept_attrib/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #90c6a954
 from __future__ import annotations
-import os, json, hashlib, difflib, random, tempfile, datetime, contextlib
+import os, io, html, json, hashlib, difflib, random, tempfile, datetime, contextlib
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 import multiprocessing as mp
@@ -17,7 +17,7 @@ from torch import nn
 # %% auto #0
 __all__ = ['seed_everything', 'default_device', 'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache',
            'capture', 'global_avg_pool', 'collect_activations', 'ArtifactMissing', 'config_hash', 'atomic_write',
-           'default_store_root', 'ArtifactStore', 'run_jobs']
+           'default_store_root', 'ArtifactStore', 'run_jobs', 'fig_png', 'Explorer']
 
 # %% ../nbs/00_core.ipynb #59a24fd7
 def seed_everything(seed:int # the seed for Python's `random`, NumPy and torch
@@ -226,3 +226,34 @@ def run_jobs(fn, # importable function, called as fn(**job)
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=torch.set_num_threads, initargs=(threads_per_worker,)) as ex:
         futs = [ex.submit(fn, **j) for j in jobs]
         return [f.result() for f in futs]
+
+# %% ../nbs/00_core.ipynb #adf3bfca
+def fig_png(fig, dpi:int=90) -> bytes:
+    "PNG bytes of a matplotlib figure, which is then closed (for an `ipywidgets.Image`)."
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight'); plt.close(fig)
+    return buf.getvalue()
+
+class Explorer:
+    "Controls whose values drive output widgets; subclasses implement `render(**values)`. Displays as `self.widget`."
+    def __init__(self, controls:dict, # name -> widget with a `value`, in display order
+                 outputs:list): # widgets (or boxes of them) that `render` fills
+        import ipywidgets as W
+        self.controls, self.error, self.renders = dict(controls), None, 0
+        self.status = W.HTML()
+        self.widget = W.VBox([W.HBox(list(self.controls.values())), self.status, *outputs])
+        for w in self.controls.values(): w.observe(lambda change: self.refresh(), names='value')
+    @property
+    def values(self) -> dict: return {k: w.value for k, w in self.controls.items()}
+    def render(self, **values): raise NotImplementedError
+    def refresh(self):
+        "Render the current control values; an error is shown in the status line and kept in `.error`."
+        self.status.value = '<i>updating…</i>'
+        try: self.render(**self.values)
+        except Exception as e:
+            self.error = e
+            self.status.value = f"<span style='color:#b00020'>{type(e).__name__}: {html.escape(str(e))}</span>"
+            return
+        self.error, self.renders = None, self.renders + 1
+        self.status.value = ''
+    def _repr_mimebundle_(self, **kw): return self.widget._repr_mimebundle_(**kw)

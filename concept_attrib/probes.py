@@ -11,12 +11,16 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import collect_activations, global_avg_pool, resolve_layers
+from dataclasses import dataclass
+from pathlib import Path
+from .core import (collect_activations, global_avg_pool, resolve_layers, UnknownLayerError,
+                                 ArtifactStore, Explorer, fig_png)
 
 # %% auto #0
 __all__ = ['REDUCTIONS', 'MIN_EXAMPLES', 'MIN_PER_CLASS', 'reduce_activation', 'layer_features', 'ProbeError', 'LinearProbe',
-           'fit_probes', 'fit_probe', 'probe_metrics', 'probe_layers', 'probe_ensemble', 'summarize_sweep',
-           'plot_depth']
+           'fit_probes', 'fit_probe', 'probe_metrics', 'ConceptFeatures', 'concept_features', 'layer_probes',
+           'probe_layers', 'probe_ensemble', 'summarize_sweep', 'plot_depth', 'save_probe', 'load_probe',
+           'ProbeExplorer']
 
 # %% ../nbs/03_probes.ipynb #801f181b
 REDUCTIONS = ('pool', 'flatten', 'both')
@@ -39,13 +43,16 @@ class ProbeError(ValueError):
 
 class LinearProbe(nn.Module):
     "Standardise features with training statistics, then a linear map to a logit (binary) or a value (regression)."
-    def __init__(self, n_features:int, kind:str, mean:torch.Tensor|None=None, std:torch.Tensor|None=None):
+    def __init__(self, n_features:int, kind:str, mean:torch.Tensor|None=None, std:torch.Tensor|None=None,
+                 info:dict|None=None): # where its features come from: concept, layer, reduce, k, ...
         super().__init__()
         if kind not in ('binary', 'regression'): raise ValueError(f"kind must be 'binary' or 'regression', not {kind!r}.")
         self.kind = kind
         self.register_buffer('mean', torch.zeros(n_features) if mean is None else mean.float().clone())
         self.register_buffer('std', torch.ones(n_features) if std is None else std.float().clone())
         self.linear = nn.Linear(n_features, 1)
+        self.info = dict(info or {})
+    def extra_repr(self): return ', '.join([self.kind] + [f'{k}={v}' for k, v in self.info.items()])
     def forward(self, feats): return self.linear((feats - self.mean) / self.std).squeeze(-1)
     def predict(self, feats):
         "Class (0/1) for a binary concept, value for a regression concept."
@@ -158,24 +165,43 @@ def probe_metrics(probe:LinearProbe, feats:torch.Tensor, labels:torch.Tensor) ->
 def _subsample(n, m, seed):
     return torch.arange(n) if m is None or m >= n else torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:m].sort().values
 
+@dataclass
+class ConceptFeatures:
+    "One model's features of a concept's train and test subsets, per layer."
+    concept: str; reduce: str; layers: list
+    train_idx: torch.Tensor; test_idx: torch.Tensor  # rows of the concept's train and test splits
+    train: dict; test: dict                          # layer -> (n, D) features
+
+def concept_features(model:nn.Module, concept, # a `ConceptData`
+                     layers=None, # layer names; default: `model.block_names`
+                     reduce:str='pool', n_train:int|None=5000, n_test:int|None=2000, seed:int=0) -> ConceptFeatures:
+    "Features of random subsets of `concept`'s train and test splits on every layer, from one pass each."
+    layers = list([layers] if isinstance(layers, str) else layers or getattr(model, 'block_names', None) or [])
+    if not layers: raise ValueError("Name the layers to probe (the model has no `block_names`).")
+    resolve_layers(model, layers)
+    tr, te = _subsample(len(concept.x_train), n_train, seed), _subsample(len(concept.x_test), n_test, seed + 1)
+    return ConceptFeatures(concept.name, reduce, layers, tr, te, layer_features(model, concept.x_train[tr], layers, reduce),
+                           layer_features(model, concept.x_test[te], layers, reduce))
+
+def layer_probes(cf:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e-3) -> dict:
+    "`fit_probes` on one layer of `cf`; each probe's `info` says which concept, layer, reduction and k it is."
+    if layer not in cf.train: raise UnknownLayerError(f"No features of layer {layer!r}; these were collected: {cf.layers}.")
+    probes = fit_probes(cf.train[layer], concept.c_train[cf.train_idx], concept.kind, ks, l2=l2)
+    for k, p in probes.items(): p.info = dict(concept=concept.name, layer=layer, reduce=cf.reduce, k='all' if k is None else k, n_train=len(cf.train_idx))
+    return probes
+
 def probe_layers(model:nn.Module, concept, # a `ConceptData`
                  layers=None, # layer names; default: `model.block_names`
                  ks=(1, 5, 20), # sparse probe sizes; a dense probe is always fitted ('all')
                  reduce:str='pool', n_train:int|None=5000, n_test:int|None=2000, seed:int=0, l2:float=1e-3) -> pd.DataFrame:
     "Dense and sparse probes of `concept` on each layer of `model`: one row per layer and k."
-    layers = list(layers or getattr(model, 'block_names', None) or [])
-    if not layers: raise ValueError("Name the layers to probe (the model has no `block_names`).")
-    resolve_layers(model, layers)
-    tr, te = _subsample(len(concept.x_train), n_train, seed), _subsample(len(concept.x_test), n_test, seed + 1)
-    f_tr = layer_features(model, concept.x_train[tr], layers, reduce)
-    f_te = layer_features(model, concept.x_test[te], layers, reduce)
+    cf = concept_features(model, concept, layers, reduce, n_train, n_test, seed)
     rows = []
-    for depth, layer in enumerate(layers):
-        d = f_tr[layer].shape[1]
-        probes = fit_probes(f_tr[layer], concept.c_train[tr], concept.kind, [None] + [k for k in ks if k < d], l2=l2)
-        for k, p in probes.items():
-            rows.append(dict(concept=concept.name, layer=layer, depth=depth, k='all' if k is None else k, n_units=d,
-                             **probe_metrics(p, f_te[layer], concept.c_test[te]), units=p.units[:10].tolist()))
+    for depth, layer in enumerate(cf.layers):
+        d = cf.train[layer].shape[1]
+        for k, p in layer_probes(cf, concept, layer, [None] + [k for k in ks if k < d], l2).items():
+            rows.append(dict(concept=concept.name, layer=layer, depth=depth, k=p.info['k'], n_units=d,
+                             **probe_metrics(p, cf.test[layer], concept.c_test[cf.test_idx]), units=p.units[:10].tolist()))
     return pd.DataFrame(rows)
 
 def probe_ensemble(models:list, concept, progress:bool=True, **kw) -> pd.DataFrame:
@@ -203,3 +229,113 @@ def plot_depth(df:pd.DataFrame, metric:str|None=None, ax=None, title:str|None=No
     ax.set_ylabel(metric); ax.set_title(title or f"{s.concept.iloc[0]}: probe {metric} by depth", fontsize=10); ax.legend(fontsize=7)
     ax.figure.tight_layout()
     return ax
+
+# %% ../nbs/03_probes.ipynb #9f2824b5
+def save_probe(store:ArtifactStore, name:str, probe:LinearProbe, config) -> Path:
+    "Store `probe` (weights, standardisation, kind and `info`) as artifact `name` made with `config`."
+    if not isinstance(probe, LinearProbe): raise TypeError(f"save_probe stores a LinearProbe, not {type(probe).__name__}.")
+    obj = dict(state={k: v.detach().cpu() for k, v in probe.state_dict().items()}, kind=probe.kind, info=probe.info)
+    return store.save(name, obj, config, probe=dict(kind=probe.kind, **probe.info))
+
+def load_probe(store:ArtifactStore, name:str, config) -> LinearProbe:
+    "The probe stored as `name` with `config` (raises `ArtifactMissing`, listing the stored configs, if absent)."
+    obj = store.load(name, config)
+    if not (isinstance(obj, dict) and {'state', 'kind', 'info'} <= set(obj)):
+        raise ValueError(f"Artifact {name!r} is not a probe saved by save_probe; it holds {type(obj).__name__}.")
+    p = LinearProbe(obj['state']['mean'].numel(), obj['kind'], info=obj['info'])
+    p.load_state_dict(obj['state'])
+    return p.eval()
+
+# %% ../nbs/03_probes.ipynb #ecca9747
+class ProbeExplorer(Explorer):
+    "Pick a concept, a layer and k: accuracy against depth with the layer marked, the probe's top units, and the examples it scores most and least concept-like."
+    def __init__(self, models, # a model, a list of models or an `Ensemble`
+                 concepts, # `ConceptData`s, as a list or {name: ConceptData}
+                 sweeps:dict|None=None, # {concept name: `probe_ensemble` table}; missing ones are computed on first use
+                 ks=(1, 5, 20), # sparse sizes offered next to 'all'
+                 layers=None, # default: the model's `block_names`
+                 member:int=0, # the member whose probes are shown
+                 reduce:str='pool', n_train:int|None=3000, n_test:int|None=1000, n_show:int=8, seed:int=0, l2:float=1e-3):
+        import ipywidgets as W
+        models = getattr(models, 'models', models)
+        self.models = list(models) if isinstance(models, (list, tuple)) else [models]
+        if not 0 <= member < len(self.models): raise ValueError(f"member {member} does not exist: there are {len(self.models)} models.")
+        concepts = list(concepts.values()) if isinstance(concepts, dict) else list(concepts)
+        if not concepts: raise ValueError("Give at least one concept (a ConceptData).")
+        self.concepts = {c.name: c for c in concepts}
+        self.member, self.model = member, self.models[member]
+        self.layers = list(layers or getattr(self.model, 'block_names', None) or [])
+        if not self.layers: raise ValueError("Name the layers to explore (the model has no `block_names`).")
+        resolve_layers(self.model, self.layers)
+        self.sweeps = dict(sweeps or {})
+        unknown = set(self.sweeps) - set(self.concepts)
+        if unknown: raise ValueError(f"Sweeps for concepts that were not given: {sorted(unknown)}; concepts are {list(self.concepts)}.")
+        self.ks = [k for k in ks if k != 'all']
+        self.kw = dict(reduce=reduce, n_train=n_train, n_test=n_test, seed=seed)
+        self.n_show, self.l2 = n_show, l2
+        self._features, self._probes, self.state = {}, {}, {}
+        controls = dict(concept=W.Dropdown(options=list(self.concepts), description='concept'),
+                        layer=W.Dropdown(options=self.layers, value=self.layers[len(self.layers) // 2], description='layer'),
+                        k=W.Dropdown(options=['all'] + self.ks, value='all', description='k'))
+        self.depth_plot, self.summary, self.units_table = W.Image(format='png'), W.HTML(), W.HTML()
+        self.examples, self.rows_table = W.Image(format='png'), W.HTML()
+        super().__init__(controls, [W.HBox([self.depth_plot, W.VBox([self.summary, self.units_table])]), self.examples, self.rows_table])
+        self.refresh()
+
+    def features(self, concept:str) -> ConceptFeatures:
+        if concept not in self._features:
+            self._features[concept] = concept_features(self.model, self.concepts[concept], self.layers, **self.kw)
+        return self._features[concept]
+
+    def probe(self, concept:str, layer:str, k='all') -> LinearProbe:
+        "The probe shown for `concept`, `layer` and `k`: all ks of a layer are fitted together and kept."
+        if (concept, layer) not in self._probes:
+            d = self.features(concept).train[layer].shape[1]
+            self._probes[concept, layer] = {p.info['k']: p for p in layer_probes(
+                self.features(concept), self.concepts[concept], layer, [None] + [k for k in self.ks if k < d], self.l2).values()}
+        probes = self._probes[concept, layer]
+        if k not in probes: raise ValueError(f"Layer {layer!r} has only {self.features(concept).train[layer].shape[1]} units, so there is no k={k} probe; pick a smaller k or 'all'.")
+        return probes[k]
+
+    def sweep(self, concept:str) -> pd.DataFrame:
+        if concept not in self.sweeps:
+            self.sweeps[concept] = probe_ensemble(self.models, self.concepts[concept], layers=self.layers, ks=self.ks, l2=self.l2, progress=False, **self.kw)
+        return self.sweeps[concept]
+
+    def render(self, concept, layer, k):
+        import matplotlib.pyplot as plt
+        c, cf = self.concepts[concept], self.features(concept)
+        p = self.probe(concept, layer, k)
+        ftr, fte = cf.train[layer], cf.test[layer]
+        metrics = probe_metrics(p, fte, c.c_test[cf.test_idx])
+        metric = 'accuracy' if c.kind == 'binary' else 'r2'
+        ax = plot_depth(self.sweep(concept), metric, mark_layer=layer)
+        self.depth_plot.value = fig_png(ax.figure)
+        # top units: weight, and the unit's own correlation with the concept on the training subset
+        units = p.units[:10]
+        y = c.c_train[cf.train_idx].float()
+        z = ftr[:, units].float()
+        corr = ((z - z.mean(0)) * (y - y.mean())[:, None]).mean(0) / (z.std(0, unbiased=False) * y.std(unbiased=False)).clamp_min(1e-12)
+        table = pd.DataFrame(dict(unit=units.tolist(), weight=p.linear.weight[0, units].tolist(), corr_with_concept=corr.tolist()))
+        self.units_table.value = f"<b>top units</b> (of {len(p.units)} used, {ftr.shape[1]} in the layer)" + table.round(3).to_html(index=False)
+        self.summary.value = (f"<b>{concept}</b> on <code>{layer}</code>, k={k}, member {self.member}: "
+                              + ', '.join(f"{m} {v:.3f}" for m, v in metrics.items()) + f" on {len(cf.test_idx)} held-out examples")
+        # the held-out examples the probe scores most and least concept-like
+        with torch.no_grad(): scores = p(fte)
+        order = scores.argsort(descending=True)
+        n = min(self.n_show, len(order) // 2)
+        most, least = order[:n], order[-n:].flip(0)
+        rows = cf.test_idx[torch.cat([most, least])]
+        x, truth = c.x_test[rows], c.c_test[rows]
+        titles = [f"{s:+.2f} ({'yes' if t else 'no'})" if c.kind == 'binary' else f"{s:.2f} ({t:.2f})"
+                  for s, t in zip(scores[torch.cat([most, least])].tolist(), truth.tolist())]
+        if x.ndim >= 3:
+            from concept_attrib.data import show_images
+            fig = show_images(x, titles, ncols=n, size=1.1, suptitle=f"top row: most {concept}-like by the probe; bottom row: least (score, truth)")
+            self.examples.value, self.rows_table.value = fig_png(fig), ''
+        else:
+            cols = c.info.get('features') or [f'x{i}' for i in range(x.shape[1])]
+            df = pd.DataFrame(x.numpy(), columns=cols[:x.shape[1]]).assign(score=scores[torch.cat([most, least])].numpy(), truth=truth.numpy())
+            df.insert(0, 'rank', ['most'] * n + ['least'] * n)
+            self.examples.value, self.rows_table.value = b'', df.round(3).to_html(index=False)
+        self.state = dict(concept=concept, layer=layer, k=k, metrics=metrics, units=units.tolist(), most=cf.test_idx[most].tolist(), least=cf.test_idx[least].tolist())

@@ -1,0 +1,36 @@
+"""The explorers, driven headlessly: set a control's value as a click would, and check that the view changed."""
+import pytest, torch
+
+@pytest.fixture(scope='module')
+def probe_explorer(fashion):
+    from concept_attrib.data import concept_dataset
+    from concept_attrib.models import SmallResNet, train_ensemble
+    from concept_attrib.probes import ProbeExplorer
+    ens = train_ensemble(SmallResNet(width=8), fashion, members=2, epochs=1, train_idx=torch.arange(3000), progress=False)
+    concepts = [concept_dataset(c, fashion) for c in ('footwear', 'brightness_share')]
+    return ProbeExplorer(ens, concepts, ks=(1, 5), n_train=1500, n_test=500)
+
+def view(ex): return bytes(ex.depth_plot.value), bytes(ex.examples.value), ex.units_table.value, ex.summary.value
+
+@pytest.mark.parametrize('control,value', [('layer', 'stage1.0'), ('k', 1), ('concept', 'brightness_share'), ('k', 5), ('layer', 'fc')])
+def test_probe_explorer_control_changes_view(probe_explorer, control, value):
+    ex = probe_explorer
+    before, renders = view(ex), ex.renders
+    ex.controls[control].value = value
+    assert ex.error is None, ex.error
+    assert ex.renders == renders + 1
+    assert ex.state[control] == value
+    after = view(ex)
+    changed = [name for name, a, b in zip(('plot', 'examples', 'units', 'summary'), before, after) if a != b]
+    # a new concept redraws everything; a new layer or k changes the probe, its units, examples and the marked plot
+    assert {'examples', 'units', 'summary'} <= set(changed), changed
+    if control != 'k': assert 'plot' in changed
+    assert bytes(ex.examples.value).startswith(b'\x89PNG')
+
+def test_probe_explorer_reports_bad_choice(probe_explorer):
+    ex = probe_explorer
+    ex.controls['layer'].value = 'stem'   # 8 units: a k=5 probe exists, so choose a k the layer cannot have
+    ex.ks.append(50); ex.controls['k'].options = ['all', *ex.ks]; ex.controls['k'].value = 50
+    assert isinstance(ex.error, ValueError) and 'only 8 units' in ex.status.value
+    ex.controls['k'].value = 'all'
+    assert ex.error is None and ex.status.value == ''
