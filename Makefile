@@ -54,3 +54,4 @@ docs: $(STAMP)
 bench: $(STAMP) system
 	$(PY) bench/ensemble.py
 	$(PY) bench/probes.py
+	$(PY) bench/trak.py

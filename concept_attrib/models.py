@@ -371,24 +371,33 @@ def _member_losses(out, y):
 
 def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=128, lr:float=0.1, weight_decay:float=5e-4,
                   train_idx=None, store:ArtifactStore|None=None, name:str='model', progress:bool=True,
-                  channels_last:bool=True, eval_each_epoch:bool=False, optimizer:str='sgd') -> list:
+                  channels_last:bool=True, eval_each_epoch:bool=False, optimizer:str='sgd',
+                  member_idx:list|None=None # one training subset per seed (equal sizes), instead of `train_idx` for all
+                 ) -> list:
     "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
     mc = _model_config(model)
-    cfgs = [train_config(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx, optimizer) for s in seeds]
+    if member_idx is not None:
+        if train_idx is not None: raise ValueError("Give either train_idx (one subset for every member) or member_idx (one per member), not both.")
+        if len(member_idx) != len(seeds): raise ValueError(f"member_idx has {len(member_idx)} subsets for {len(seeds)} seeds; give one per seed.")
+        subsets = [_train_indices(data, t) for t in member_idx]
+        if len({len(t) for t in subsets}) > 1: raise ValueError(f"Stacked members step together, so their subsets must be equally large; got sizes {sorted({len(t) for t in subsets})}.")
+    else: subsets = [train_idx] * len(seeds)
+    cfgs = [train_config(mc, data, epochs, batch_size, lr, weight_decay, s, t, optimizer) for s, t in zip(seeds, subsets)]
     if len(seeds) == 1 or (store is not None and all(store.has(name, c) for c in cfgs)):   # nothing to stack
-        return [train(mc, data, epochs, batch_size, lr, weight_decay, s, train_idx, store, name, progress, channels_last,
-                      eval_each_epoch, optimizer) for s in seeds]
-    idx_all = _train_indices(data, train_idx)
+        return [train(mc, data, epochs, batch_size, lr, weight_decay, s, t, store, name, progress, channels_last,
+                      eval_each_epoch, optimizer) for s, t in zip(seeds, subsets)]
+    idxs = [_train_indices(data, t) for t in subsets]; idx_all = idxs[0]
     members = []
     for s in seeds: seed_everything(s); members.append(build_model(mc))
     st = StackedModels(members); K = len(seeds)
     if channels_last and _is_image(data.train.x): st = st.to(memory_format=torch.channels_last)
     stack_cfg = dict(cfgs[0], seed=None, seeds=list(seeds))
+    if member_idx is not None: stack_cfg['subset'] = [c['subset'] for c in cfgs]
     opt, histories, start_epoch, seconds = _optimizer_and_resume(st, lr, weight_decay, store, name + '/stack-partial', stack_cfg, [[] for _ in seeds])
     steps_per_epoch = math.ceil(len(idx_all) / batch_size); total = epochs * steps_per_epoch
     for epoch in range(start_epoch, epochs):
         t0 = time.perf_counter(); st.train()
-        orders = torch.stack([_epoch_order(idx_all, s, epoch) for s in seeds])     # (K, n)
+        orders = torch.stack([_epoch_order(idx, s, epoch) for idx, s in zip(idxs, seeds)])     # (K, n)
         bar = tqdm(range(steps_per_epoch), desc=f'{name} stack of {K}, epoch {epoch+1}/{epochs}', disable=not progress, leave=False)
         tot = torch.zeros(K)
         for step in bar:

@@ -34,3 +34,25 @@ def test_probe_explorer_reports_bad_choice(probe_explorer):
     assert isinstance(ex.error, ValueError) and 'only 8 units' in ex.status.value
     ex.controls['k'].value = 'all'
     assert ex.error is None and ex.status.value == ''
+
+@pytest.fixture(scope='module')
+def attribution_explorer(fashion, tmp_path_factory):
+    from concept_attrib.core import ArtifactStore
+    from concept_attrib.data import concept_dataset
+    from concept_attrib.models import SmallResNet, train_ensemble
+    from concept_attrib.attribution import TRAK, AttributionExplorer
+    idx = torch.arange(500)
+    ens = train_ensemble(SmallResNet(width=8), fashion, members=2, epochs=1, train_idx=idx, batch_size=64, progress=False)
+    trak = TRAK(ens, fashion, train_idx=idx, proj_dim=128, store=ArtifactStore(tmp_path_factory.mktemp('store')), progress=False)
+    concepts = [concept_dataset(c, fashion) for c in ('footwear', 'high_low_frequency')]
+    return AttributionExplorer(trak, concepts, n_targets=20, classes=fashion.classes, probe_kw=dict(n_train=1000, n_test=200))
+
+@pytest.mark.parametrize('control,value', [('layer', 'stage1.0'), ('concept', 'high_low_frequency'), ('layer', 'fc')])
+def test_attribution_explorer_control_changes_view(attribution_explorer, control, value):
+    ex = attribution_explorer
+    before = bytes(ex.grid.value), bytes(ex.hist.value), ex.table.value, ex.summary.value
+    ex.controls[control].value = value
+    assert ex.error is None, ex.error
+    assert ex.state[control] == value
+    after = bytes(ex.grid.value), bytes(ex.hist.value), ex.table.value, ex.summary.value
+    assert all(a != b for a, b in zip(before, after))
