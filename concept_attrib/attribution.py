@@ -6,17 +6,18 @@ Docs: https://concept-attrib.github.io/concept_attrib/attribution.html.md"""
 
 # %% ../nbs/04_attribution.ipynb #dbaa7be0
 from __future__ import annotations
-import copy, hashlib, logging, math, warnings
+import contextlib, copy, hashlib, logging, math, warnings
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+import trak.traker as _traker_module
 from trak import TRAKer
 from trak.modelout_functions import AbstractModelOutput
 from trak.projectors import AbstractProjector, BasicProjector, ProjectionType
-from trak.utils import vectorize
+from trak.gradient_computers import FunctionalGradientComputer
 from .core import ArtifactStore, Explorer, fig_png, config_hash, resolve_layers
 from .probes import LinearProbe, reduce_activation, layer_features, concept_features, layer_probes
 
@@ -64,33 +65,47 @@ class TrainOrConceptOutput(AbstractModelOutput):
 
 # %% ../nbs/04_attribution.ipynb #afe635eb
 class SparseProjector(AbstractProjector):
-    "Sparse JL projection for traker: `s` random ±√(proj_dim/s) entries per gradient coordinate, drawn once per model id."
-    def __init__(self, grad_dim:int, proj_dim:int, seed:int=0, s:int=4, device='cpu', dtype=torch.float32):
+    "Sparse JL projection for traker: each gradient coordinate is added, with a random sign, to `s` random output coordinates."
+    def __init__(self, grad_dim:int, proj_dim:int, seed:int=0, s:int=2, device='cpu', dtype=torch.float32):
         super().__init__(grad_dim, proj_dim, seed, 'sparse', device)
         if proj_dim < 1 or grad_dim < 1: raise ValueError(f"grad_dim and proj_dim must be positive, got {grad_dim} and {proj_dim}.")
-        self.s, self.dtype, self._mats = max(1, min(s, proj_dim)), dtype, {}
+        if s < 1: raise ValueError(f"s (non-zeros per gradient coordinate) must be at least 1, not {s}.")
+        self.s, self.dtype, self._hashes = min(s, proj_dim), dtype, {}
+
+    SCHEME = 2   # how the matrix is drawn from the seed; stored features are only valid for the scheme that made them
+    @property
+    def spec(self) -> dict: return dict(kind='sparse', s=self.s, scheme=self.SCHEME)
+
+    def hashes(self, model_id:int) -> tuple[torch.Tensor, torch.Tensor]:
+        "`model_id`'s matrix as (rows, values), each (s, grad_dim): coordinate i goes to rows[:, i] with weights values[:, i]."
+        if model_id not in self._hashes:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + int(model_id))
+            shape = (self.s, self.grad_dim)
+            rows = torch.randint(0, self.proj_dim, shape, generator=g)
+            vals = (torch.randint(0, 2, shape, generator=g) * 2 - 1).to(self.dtype) * math.sqrt(self.proj_dim / self.s)
+            self._hashes[model_id] = rows, vals
+        return self._hashes[model_id]
 
     def matrix(self, model_id:int) -> torch.Tensor:
-        "The (proj_dim, grad_dim) sparse matrix of `model_id` (CSR)."
-        if model_id not in self._mats:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + int(model_id))
-            D, s = self.grad_dim, self.s
-            rows = torch.randint(0, self.proj_dim, (D, s), generator=g)
-            vals = (torch.randint(0, 2, (D, s), generator=g) * 2 - 1).to(self.dtype) * math.sqrt(self.proj_dim / s)
-            cols = torch.arange(D).repeat_interleave(s)
-            m = torch.sparse_coo_tensor(torch.stack([rows.flatten(), cols]), vals.flatten(), (self.proj_dim, D)).coalesce()
-            with warnings.catch_warnings():
-                warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
-                self._mats[model_id] = m.to_sparse_csr()
-        return self._mats[model_id]
+        "The (proj_dim, grad_dim) matrix of `model_id` as a sparse tensor (for inspection; `project` does not build it)."
+        rows, vals = self.hashes(model_id)
+        cols = torch.arange(self.grad_dim).repeat(self.s)
+        return torch.sparse_coo_tensor(torch.stack([rows.flatten(), cols]), vals.flatten(), (self.proj_dim, self.grad_dim)).coalesce()
 
-    def project(self, grads, model_id:int) -> torch.Tensor:
-        if isinstance(grads, dict): grads = vectorize(grads, device=self.device)
-        grads = grads.to(self.dtype)
-        if grads.shape[1] != self.grad_dim: raise ValueError(f"Gradients have {grads.shape[1]} coordinates, the projector was made for {self.grad_dim}.")
-        return (self.matrix(model_id) @ grads.T).T   # traker copies it into its store, so no contiguous copy here
+    def project(self, grads, # traker's per-parameter dict of (batch, ...) gradients, or a (batch, grad_dim) tensor
+                model_id:int) -> torch.Tensor:
+        parts = [g.reshape(len(g), -1) for g in grads.values()] if isinstance(grads, dict) else [grads]
+        if (d := sum(p.shape[1] for p in parts)) != self.grad_dim:
+            raise ValueError(f"Gradients have {d} coordinates, the projector was made for {self.grad_dim}.")
+        rows, vals = self.hashes(model_id)
+        out, o = torch.zeros(len(parts[0]), self.proj_dim, dtype=self.dtype, device=parts[0].device), 0
+        for p in parts:   # parameter by parameter, in the row-major layout the gradients come in: no concatenation, no transpose
+            p, n = p.to(self.dtype), p.shape[1]
+            for j in range(self.s): out.index_add_(1, rows[j, o:o+n], p * vals[j, o:o+n])
+            o += n
+        return out
 
-    def free_memory(self): pass   # the matrices are small and reused across calls
+    def free_memory(self): pass   # the hashes are small and reused across calls
 
 # %% ../nbs/04_attribution.ipynb #e8269dc0
 class AttributionError(RuntimeError):
@@ -106,6 +121,27 @@ def model_fingerprint(model:nn.Module) -> str:
 def _ids_hash(idx) -> str: return hashlib.sha256(np.asarray(idx, dtype=np.int64).tobytes()).hexdigest()[:16]
 
 PROJECTORS = ('sparse', 'gaussian')
+
+@contextlib.contextmanager
+def _traker_bars_off():
+    "traker draws a progress bar per call over the member ids it finalises; `TRAK` shows its own bars, so those are hidden."
+    bar = _traker_module.tqdm
+    _traker_module.tqdm = lambda it, **kw: it
+    try: yield
+    finally: _traker_module.tqdm = bar
+
+class _KeepOutputGradients(FunctionalGradientComputer):
+    "traker's per-example gradients, keeping the outputs: the out-to-loss term of the margin, 1 - p = σ(-margin), then needs no second forward pass."
+    _last = None
+    def compute_per_sample_grad(self, batch):
+        f = torch.func.grad_and_value(self.modelout_fn.get_output, argnums=1)
+        grads, out = torch.func.vmap(f, in_dims=(None, None, None, *([0] * len(batch))), randomness='different')(
+            self.model, self.func_weights, self.func_buffers, *batch)
+        self._last = (batch[0], out.detach()) if not self.modelout_fn.scoring else None
+        return grads
+    def compute_loss_grad(self, batch):
+        if self._last is not None and self._last[0] is batch[0]: return torch.sigmoid(-self._last[1])[:, None]
+        return super().compute_loss_grad(batch)
 
 class TRAK:
     "TRAK scores of training examples for targets' task or concept outputs, averaged over the members of an ensemble."
@@ -130,17 +166,17 @@ class TRAK:
         self.x, self.y = data.train.x[self.train_idx], data.train.y[self.train_idx]
         if self.y.dtype != torch.long: raise ValueError("TRAK here attributes classifiers: the train split needs integer class labels.")
         self.proj_dim, self.projector_kind, self.lambda_reg, self.batch_size, self.seed, self.progress = proj_dim, projector, lambda_reg, batch_size, seed, progress
+        grad_dim = sum(p.numel() for p in self.models[0].parameters())
+        proj = (SparseProjector(grad_dim, proj_dim, seed) if projector == 'sparse'
+                else BasicProjector(grad_dim, proj_dim, seed, ProjectionType.normal, 'cpu', dtype=torch.float32))
         self.config = dict(models=[model_fingerprint(m) for m in self.models], data=data.name, train=_ids_hash(self.train_idx), n_train=n,
-                           proj_dim=proj_dim, projector=projector, lambda_reg=lambda_reg, seed=seed)
+                           proj_dim=proj_dim, projector=getattr(proj, 'spec', projector), lambda_reg=lambda_reg, seed=seed)
         self.store = store or ArtifactStore()
         self.dir = self.store.dir(name, self.config); self.dir.mkdir(parents=True, exist_ok=True)
         self.model = copy.deepcopy(self.models[0]).float().to(memory_format=torch.contiguous_format).eval()
         self.output = TrainOrConceptOutput()
-        grad_dim = sum(p.numel() for p in self.model.parameters())
-        proj = (SparseProjector(grad_dim, proj_dim, seed) if projector == 'sparse'
-                else BasicProjector(grad_dim, proj_dim, seed, ProjectionType.normal, 'cpu', dtype=torch.float32))
         self.traker = TRAKer(model=self.model, task=self.output, train_set_size=n, save_dir=str(self.dir), device='cpu',
-                             projector=proj, use_half_precision=False, lambda_reg=0., logging_level=logging.ERROR)
+                             projector=proj, gradient_computer=_KeepOutputGradients, use_half_precision=False, lambda_reg=0., logging_level=logging.ERROR)
         self.lambdas = {}
 
     def __repr__(self): return f"TRAK({len(self.models)} members, {len(self.train_idx)} training examples, proj_dim={self.proj_dim}, {self.projector_kind} projector, in {self.dir})"
@@ -175,7 +211,7 @@ class TRAK:
         if not torch.isfinite(g).all(): raise AttributionError(f"Member {mid}'s projected gradients hold NaN/inf: the model or data produce non-finite gradients.")
         lam = 0.1 * (g.double()**2).sum().item() / self.proj_dim if self.lambda_reg == 'auto' else self.lambda_reg
         self.traker.score_computer.lambda_reg = lam
-        self.traker.finalize_features(model_ids=[mid])
+        with _traker_bars_off(): self.traker.finalize_features(model_ids=[mid])
         self.lambdas[mid] = lam
 
     def score(self, x:torch.Tensor, y:torch.Tensor, # targets: inputs and class labels
@@ -198,7 +234,7 @@ class TRAK:
                 for i in range(0, len(x), self.batch_size):
                     inds = np.arange(i, min(len(x), i + self.batch_size))
                     self.traker.score(batch=(x[inds], y[inds]), inds=inds)
-            scores = torch.as_tensor(np.array(self.traker.finalize_scores(exp_name=exp)))
+            with _traker_bars_off(): scores = torch.as_tensor(np.array(self.traker.finalize_scores(exp_name=exp)))
         finally: self.output.scoring = False; self.output.set_probe(None)
         bad = ~torch.isfinite(scores)
         if bad.any(): raise AttributionError(f"{int(bad.sum())} of {scores.numel()} scores are NaN/inf (experiment {exp!r} in {self.dir}); delete that folder and featurise again.")
@@ -224,8 +260,16 @@ class LDSGroundTruth:
     def ceiling(self) -> float|None:
         "Seed noise: mean Spearman, across subsets, between two retrainings of the same subsets (None with one repeat)."
         return None if self.runs.shape[1] < 2 else _spearman(self.runs[:, 0], self.runs[:, 1]).mean().item()
+    @property
+    def reliability(self) -> float|None:
+        "How reproducible the averaged outputs are: Spearman between the means of two halves of the repeats, stepped up to all of them (Spearman-Brown)."
+        R = self.runs.shape[1]
+        if R < 2: return None
+        h = R // 2
+        r = _spearman(self.runs[:, :h].mean(1), self.runs[:, h:2*h].mean(1)).mean().item()
+        return (R / h) * r / (1 + (R / h - 1) * r)
     def __repr__(self):
-        c = '' if self.ceiling is None else f", seed-noise ceiling {self.ceiling:.3f}"
+        c = '' if self.ceiling is None else f", seed-noise ceiling {self.ceiling:.3f}, reliability of the mean {self.reliability:.3f}"
         return f"LDSGroundTruth({self.masks.shape[0]} subsets of {self.masks.shape[1]} examples, {self.runs.shape[1]} run(s) each, {self.outputs.shape[1]} targets{c})"
 
 def lds_ground_truth(model, # architecture: config dict or library model
