@@ -55,3 +55,4 @@ bench: $(STAMP) system
 	$(PY) bench/ensemble.py
 	$(PY) bench/probes.py
 	$(PY) bench/trak.py
+	$(PY) bench/counterfactual.py

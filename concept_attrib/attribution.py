@@ -18,6 +18,7 @@ from trak import TRAKer
 from trak.modelout_functions import AbstractModelOutput
 from trak.projectors import AbstractProjector, BasicProjector, ProjectionType
 from trak.gradient_computers import FunctionalGradientComputer
+from .parallel import run_jobs
 from .core import ArtifactStore, Explorer, fig_png, config_hash, resolve_layers
 from .probes import LinearProbe, reduce_activation, layer_features, concept_features, layer_probes
 
@@ -272,15 +273,24 @@ class LDSGroundTruth:
         c = '' if self.ceiling is None else f", seed-noise ceiling {self.ceiling:.3f}, reliability of the mean {self.reliability:.3f}"
         return f"LDSGroundTruth({self.masks.shape[0]} subsets of {self.masks.shape[1]} examples, {self.runs.shape[1]} run(s) each, {self.outputs.shape[1]} targets{c})"
 
+def _lds_stack_job(model, data, seeds, member_idx, x, y, probe=None, store=None, **train_kw):
+    "One job of the LDS harness: retrain a stack of subsets, return the targets' outputs under each retrained model."
+    from concept_attrib.models import train_stacked
+    res = train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='lds/model', progress=False, **train_kw)
+    return torch.stack([target_outputs(r.model, x, y, probe) for r in res])
+
 def lds_ground_truth(model, # architecture: config dict or library model
                      data, train_idx, # the attributed training examples
                      x:torch.Tensor, y:torch.Tensor, # targets
                      probe:LinearProbe|None=None, # concept output (None: task margin)
                      m:int=16, alpha:float=0.5, seed:int=0, epochs:int=2, batch_size:int=64, stack:int=8,
                      repeats:int=1, # retrainings of each subset with other seeds: averaged, and they measure the seed-noise ceiling
-                     store:ArtifactStore|None=None, progress:bool=True, **train_kw) -> LDSGroundTruth:
+                     store:ArtifactStore|None=None, progress:bool=True,
+                     backend:str='local', workers:int=1, ray_address:str|None=None, # how the stacks run (`run_jobs`)
+                     **train_kw) -> LDSGroundTruth:
     "Retrain on m random α-subsets and record the targets' outputs; cached in `store` and resumable model by model."
-    from concept_attrib.models import train_stacked, _model_config
+    from concept_attrib.models import _model_config
+    from concept_attrib.attribution import _lds_stack_job   # workers import the job from the package
     if not 0 < alpha < 1: raise ValueError(f"alpha is the share of training examples each subset keeps; it must lie in (0, 1), not {alpha}.")
     if repeats < 1: raise ValueError(f"repeats must be at least 1, not {repeats}.")
     if m < 3: raise ValueError(f"A Spearman correlation across subsets needs at least 3 subsets, got m={m}.")
@@ -297,12 +307,12 @@ def lds_ground_truth(model, # architecture: config dict or library model
     masks = torch.zeros(m, n, dtype=torch.bool)
     for j in range(m): masks[j, torch.randperm(n, generator=g)[:k]] = True
     runs = [(j, r) for r in range(repeats) for j in range(m)]
-    outputs = {}
-    for c in tqdm(range(0, len(runs), stack), desc=f'LDS: retraining {len(runs)} models on {alpha:.0%} subsets', disable=not progress):
-        part = runs[c:c + stack]
-        res = train_stacked(mc, data, seeds=[seed * 100_000 + r * 1_000 + j for j, r in part], member_idx=[train_idx[masks[j]] for j, r in part],
-                            epochs=epochs, batch_size=batch_size, store=store, name='lds/model', progress=False, **train_kw)
-        for (j, r), res_ in zip(part, res): outputs[j, r] = target_outputs(res_.model, x, y, probe)
+    parts = [runs[c:c + stack] for c in range(0, len(runs), stack)]
+    jobs = [dict(model=mc, data=data, seeds=[seed * 100_000 + r * 1_000 + j for j, r in part], member_idx=[train_idx[masks[j]] for j, r in part],
+                 x=x, y=y, probe=probe, store=store, epochs=epochs, batch_size=batch_size, **train_kw) for part in parts]
+    done = run_jobs(_lds_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address, progress=progress,
+                    desc=f'LDS: retraining {len(runs)} models on {alpha:.0%} subsets')
+    outputs = {jr: o for part, out in zip(parts, done) for jr, o in zip(part, out)}
     runs_out = torch.stack([torch.stack([outputs[j, r] for r in range(repeats)]) for j in range(m)])
     if not torch.isfinite(runs_out).all(): raise AttributionError("Some retrained models give NaN/inf target outputs; lower the learning rate.")
     store.save('lds/ground_truth', dict(masks=masks, runs=runs_out), cfg)

@@ -8,8 +8,6 @@ Docs: https://concept-attrib.github.io/concept_attrib/core.html.md"""
 from __future__ import annotations
 import os, io, html, json, hashlib, difflib, random, tempfile, datetime, contextlib
 from pathlib import Path
-from concurrent.futures import ProcessPoolExecutor
-import multiprocessing as mp
 import numpy as np
 import torch
 from torch import nn
@@ -17,7 +15,7 @@ from torch import nn
 # %% auto #0
 __all__ = ['seed_everything', 'default_device', 'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache',
            'capture', 'global_avg_pool', 'collect_activations', 'ArtifactMissing', 'config_hash', 'atomic_write',
-           'default_store_root', 'ArtifactStore', 'run_jobs', 'fig_png', 'Explorer']
+           'default_store_root', 'ArtifactStore', 'fig_png', 'Explorer']
 
 # %% ../nbs/00_core.ipynb #59a24fd7
 def seed_everything(seed:int # the seed for Python's `random`, NumPy and torch
@@ -214,18 +212,6 @@ class ArtifactStore:
         obj = compute()
         self.save(name, obj, config)
         return obj
-
-# %% ../nbs/00_core.ipynb #498bd711
-def run_jobs(fn, # importable function, called as fn(**job)
-             jobs:list[dict], # keyword arguments of each job
-             workers:int=1, # 1 runs here; more spawns that many processes
-             threads_per_worker:int=1):
-    "Run `fn(**job)` for every job, in this process or in worker processes; results in job order."
-    if workers <= 1 or len(jobs) <= 1: return [fn(**j) for j in jobs]
-    ctx = mp.get_context('spawn')
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=torch.set_num_threads, initargs=(threads_per_worker,)) as ex:
-        futs = [ex.submit(fn, **j) for j in jobs]
-        return [f.result() for f in futs]
 
 # %% ../nbs/00_core.ipynb #adf3bfca
 def fig_png(fig, dpi:int=90) -> bytes:

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import seed_everything, ArtifactStore, config_hash, run_jobs, layer_names
+from .core import seed_everything, ArtifactStore, config_hash, layer_names
+from .parallel import run_jobs
 from .data import Dataset, Split, DataError, check_lengths
 
 # %% auto #0
@@ -446,7 +447,8 @@ class Ensemble:
 def train_ensemble(model, # config dict or library model: the architecture of every member
                    data:Dataset, members:int=8, seed:int=0, # member i uses seed + i
                    stack:int|None=None, # members trained together as one stacked model; None: 8 for small members, else 1
-                   workers:int=1, # processes running stacks in parallel, one torch thread each; 1 runs here
+                   workers:int=1, # stacks run in parallel (local: processes with one torch thread each); 1 runs here
+                   backend:str='local', ray_address:str|None=None, # `run_jobs` backend: 'local' or 'ray'
                    store:ArtifactStore|None=None, name:str='ensemble', progress:bool=True, **train_kw) -> Ensemble:
     "Train `members` models that differ only in their seed, stacked and optionally in worker processes, resumably."
     from concept_attrib.models import _train_stack_job   # worker processes import the job from the package
@@ -456,9 +458,8 @@ def train_ensemble(model, # config dict or library model: the architecture of ev
     n_stacks = max(workers, math.ceil(members / max(1, stack)))   # at least one stack per worker
     groups = [seeds[i::n_stacks] for i in range(n_stacks) if seeds[i::n_stacks]]
     kw = dict(model=mc, data=data, store=store, name=f'{name}/member', progress=False, **train_kw)
-    if workers <= 1:
-        done = [_train_stack_job(g, **kw) for g in tqdm(groups, desc=f'{name}: {len(groups)} stack(s) of up to {stack} member(s)', disable=not progress)]
-    else: done = run_jobs(_train_stack_job, [dict(seeds=g, **kw) for g in groups], workers=workers)
+    done = run_jobs(_train_stack_job, [dict(seeds=g, **kw) for g in groups], backend=backend, workers=workers, ray_address=ray_address,
+                    progress=progress, desc=f'{name}: {len(groups)} stack(s) of up to {stack} member(s)')
     by_seed = {s: r for g, rs in zip(groups, done) for s, r in zip(g, rs)}
     results = [by_seed[s] for s in seeds]
     models = []
