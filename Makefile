@@ -56,3 +56,4 @@ bench: $(STAMP) system
 	$(PY) bench/probes.py
 	$(PY) bench/trak.py
 	$(PY) bench/counterfactual.py
+	$(PY) bench/components.py
