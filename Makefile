@@ -57,3 +57,4 @@ bench: $(STAMP) system
 	$(PY) bench/trak.py
 	$(PY) bench/counterfactual.py
 	$(PY) bench/components.py
+	$(PY) bench/backprop.py

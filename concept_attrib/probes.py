@@ -187,7 +187,9 @@ def layer_probes(cf:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e
     "`fit_probes` on one layer of `cf`; each probe's `info` says which concept, layer, reduction and k it is."
     if layer not in cf.train: raise UnknownLayerError(f"No features of layer {layer!r}; these were collected: {cf.layers}.")
     probes = fit_probes(cf.train[layer], concept.c_train[cf.train_idx], concept.kind, ks, l2=l2)
-    for k, p in probes.items(): p.info = dict(concept=concept.name, layer=layer, reduce=cf.reduce, k='all' if k is None else k, n_train=len(cf.train_idx))
+    c = concept.c_train[cf.train_idx].float()
+    rng = [0.0, 1.0] if concept.kind == 'binary' else [c.min().item(), c.max().item()]   # the outputs it was fitted to: probability or values seen
+    for k, p in probes.items(): p.info = dict(concept=concept.name, layer=layer, reduce=cf.reduce, k='all' if k is None else k, n_train=len(cf.train_idx), range=rng)
     return probes
 
 def probe_layers(model:nn.Module, concept, # a `ConceptData`
