@@ -6,7 +6,7 @@ Docs: https://concept-attrib.github.io/concept_attrib/attribution.html.md"""
 
 # %% ../nbs/04_attribution.ipynb #dbaa7be0
 from __future__ import annotations
-import contextlib, copy, hashlib, logging, math, warnings
+import contextlib, copy, logging, math
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
@@ -19,12 +19,12 @@ from trak.modelout_functions import AbstractModelOutput
 from trak.projectors import AbstractProjector, BasicProjector, ProjectionType
 from trak.gradient_computers import FunctionalGradientComputer
 from .parallel import run_jobs
-from .core import ArtifactStore, Explorer, fig_png, config_hash, resolve_layers
+from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint
 from .probes import LinearProbe, reduce_activation, layer_features, concept_features, layer_probes
 
 # %% auto #0
-__all__ = ['PROJECTORS', 'TrainOrConceptOutput', 'SparseProjector', 'AttributionError', 'model_fingerprint', 'TRAK',
-           'target_outputs', 'LDSGroundTruth', 'lds_ground_truth', 'lds', 'ConceptAttribution', 'attribute_concept',
+__all__ = ['PROJECTORS', 'TrainOrConceptOutput', 'SparseProjector', 'AttributionError', 'TRAK', 'target_outputs',
+           'LDSGroundTruth', 'lds_ground_truth', 'lds', 'ConceptAttribution', 'attribute_concept',
            'AttributionExplorer']
 
 # %% ../nbs/04_attribution.ipynb #e26ff095
@@ -87,12 +87,6 @@ class SparseProjector(AbstractProjector):
             self._hashes[model_id] = rows, vals
         return self._hashes[model_id]
 
-    def matrix(self, model_id:int) -> torch.Tensor:
-        "The (proj_dim, grad_dim) matrix of `model_id` as a sparse tensor (for inspection; `project` does not build it)."
-        rows, vals = self.hashes(model_id)
-        cols = torch.arange(self.grad_dim).repeat(self.s)
-        return torch.sparse_coo_tensor(torch.stack([rows.flatten(), cols]), vals.flatten(), (self.proj_dim, self.grad_dim)).coalesce()
-
     def project(self, grads, # traker's per-parameter dict of (batch, ...) gradients, or a (batch, grad_dim) tensor
                 model_id:int) -> torch.Tensor:
         parts = [g.reshape(len(g), -1) for g in grads.values()] if isinstance(grads, dict) else [grads]
@@ -112,14 +106,7 @@ class SparseProjector(AbstractProjector):
 class AttributionError(RuntimeError):
     "TRAK was used in an order or with settings that give meaningless scores."
 
-def model_fingerprint(model:nn.Module) -> str:
-    "Short hash of a model's weights and buffers (which model a stored result belongs to)."
-    h = hashlib.sha256()
-    for k, v in model.state_dict().items():
-        h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-def _ids_hash(idx) -> str: return hashlib.sha256(np.asarray(idx, dtype=np.int64).tobytes()).hexdigest()[:16]
+def _ids_hash(idx) -> str: return content_hash(np.asarray(idx, dtype=np.int64))
 
 PROJECTORS = ('sparse', 'gaussian')
 
@@ -227,7 +214,7 @@ class TRAK:
         if x.shape[1:] != self.x.shape[1:]: raise ValueError(f"Targets have shape {tuple(x.shape[1:])}, the training inputs {tuple(self.x.shape[1:])}.")
         kind = 'task' if probe is None else f"concept-{probe.info.get('concept', 'probe')}-{probe.info['layer']}-k{probe.info.get('k', 'all')}"
         fp = model_fingerprint(probe) if probe is not None else ''
-        exp = name or f"{kind}-{hashlib.sha256(x.numpy().tobytes() + y.numpy().tobytes() + fp.encode()).hexdigest()[:12]}"
+        exp = name or f"{kind}-{content_hash(x, y, fp.encode())}"
         self.output.set_probe(probe); self.output.scoring = True
         try:
             for mid, m in enumerate(tqdm(self.models, desc=f'scoring {kind}', disable=not self.progress)):
@@ -298,7 +285,7 @@ def lds_ground_truth(model, # architecture: config dict or library model
     store = store or ArtifactStore()
     mc = _model_config(model)
     cfg = dict(model=mc, data=data.name, train=_ids_hash(train_idx), m=m, alpha=alpha, seed=seed, repeats=repeats, epochs=epochs, batch_size=batch_size, train_kw=train_kw,
-               targets=hashlib.sha256(torch.as_tensor(x).float().numpy().tobytes() + torch.as_tensor(y).long().numpy().tobytes()).hexdigest()[:16],
+               targets=content_hash(torch.as_tensor(x).float(), torch.as_tensor(y).long()),
                output='margin' if probe is None else dict(probe=model_fingerprint(probe), **probe.info))
     if store.has('lds/ground_truth', cfg):
         d = store.load('lds/ground_truth', cfg); return LDSGroundTruth(d['masks'], d['runs'].mean(1), d['runs'], cfg)
@@ -320,11 +307,15 @@ def lds_ground_truth(model, # architecture: config dict or library model
 
 def _rank(a): return a.argsort(0).argsort(0).double()
 
+def _pearson(a, b):
+    "Pearson correlation of the columns of a and b (down the first axis)."
+    a, b = a.double(), b.double()
+    a, b = a - a.mean(0), b - b.mean(0)
+    return (a * b).sum(0) / (a.norm(dim=0) * b.norm(dim=0)).clamp_min(1e-12)
+
 def _spearman(a, b):
     "Spearman correlation of the columns of a and b (down the first axis)."
-    ra, rb = _rank(a.double()), _rank(b.double())
-    ra, rb = ra - ra.mean(0), rb - rb.mean(0)
-    return (ra * rb).sum(0) / (ra.norm(dim=0) * rb.norm(dim=0)).clamp_min(1e-12)
+    return _pearson(_rank(a), _rank(b))
 
 def lds(scores:torch.Tensor, # (n_train, n_targets) attribution scores
         truth:LDSGroundTruth) -> dict:

@@ -14,8 +14,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['seed_everything', 'default_device', 'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache',
-           'capture', 'global_avg_pool', 'collect_activations', 'ArtifactMissing', 'config_hash', 'atomic_write',
-           'default_store_root', 'ArtifactStore', 'fig_png', 'Explorer']
+           'capture', 'global_avg_pool', 'collect_activations', 'ArtifactMissing', 'config_hash', 'content_hash',
+           'model_fingerprint', 'atomic_write', 'default_store_root', 'ArtifactStore', 'fig_png', 'Explorer']
 
 # %% ../nbs/00_core.ipynb #59a24fd7
 def seed_everything(seed:int # the seed for Python's `random`, NumPy and torch
@@ -131,6 +131,21 @@ def _canon(config) -> str:
 def config_hash(config) -> str:
     "Short, stable hash of a JSON-able config."
     return hashlib.sha256(_canon(config).encode()).hexdigest()[:16]
+
+def content_hash(*parts) -> str:
+    "Short hash of the bytes of tensors, arrays or bytes, in order: which data a stored result was computed from."
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, torch.Tensor): p = p.detach().cpu().contiguous().numpy()
+        h.update(p if isinstance(p, bytes) else np.ascontiguousarray(p).tobytes())
+    return h.hexdigest()[:16]
+
+def model_fingerprint(model:nn.Module) -> str:
+    "Short hash of a model's weights and buffers (which model a stored result belongs to)."
+    h = hashlib.sha256()
+    for k, v in model.state_dict().items():
+        h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
 
 def _to_storable(obj):
     if isinstance(obj, np.ndarray): return torch.from_numpy(obj)

@@ -7,7 +7,6 @@ Docs: https://concept-attrib.github.io/concept_attrib/demo.html.md"""
 # %% ../nbs/90_demo.ipynb #3d52f783
 from __future__ import annotations
 import argparse, time
-import numpy as np
 import pandas as pd
 import torch
 from .core import ArtifactStore

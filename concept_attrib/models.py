@@ -13,7 +13,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import seed_everything, ArtifactStore, config_hash, layer_names
+from .core import seed_everything, ArtifactStore, config_hash
 from .parallel import run_jobs
 from .data import Dataset, Split, DataError, check_lengths
 

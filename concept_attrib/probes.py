@@ -305,7 +305,6 @@ class ProbeExplorer(Explorer):
         return self.sweeps[concept]
 
     def render(self, concept, layer, k):
-        import matplotlib.pyplot as plt
         c, cf = self.concepts[concept], self.features(concept)
         p = self.probe(concept, layer, k)
         ftr, fte = cf.train[layer], cf.test[layer]

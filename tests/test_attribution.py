@@ -1,5 +1,5 @@
 """TRAK featurisation survives a kill: a run killed part-way is resumed without redoing finished batches."""
-import os, signal, subprocess, sys, textwrap, time
+import os, signal, subprocess, sys, textwrap
 import torch
 
 SCRIPT = textwrap.dedent('''

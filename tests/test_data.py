@@ -1,6 +1,5 @@
 import gzip, shutil
-from pathlib import Path
-import pytest, torch
+import pytest
 from concept_attrib.data import load_fashion_mnist, load_california_housing, DEBIAN_FASHION_MNIST, DataError
 
 pytestmark = pytest.mark.skipif(not DEBIAN_FASHION_MNIST.exists(), reason="needs Debian's dataset-fashion-mnist")

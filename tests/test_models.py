@@ -1,4 +1,4 @@
-import os, signal, subprocess, sys, time, textwrap
+import signal, subprocess, sys, time, textwrap
 import torch
 from concept_attrib.core import ArtifactStore
 from concept_attrib.models import SmallResNet, train, train_config
