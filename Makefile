@@ -18,16 +18,23 @@ $(STAMP):
 	$(PY) -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
-# Debian's Fashion-MNIST and Stockfish, when missing and we may install them; elsewhere the loaders download.
+# Debian's Fashion-MNIST, Stockfish and (for the browser test) Chromium and npm, when missing and we may install them;
+# elsewhere the loaders download and the browser test is skipped. Then playwright-core for the browser test, from npm.
 system:
-	@if [ -d /usr/share/datasets/fashion-mnist ] && [ -x /usr/games/stockfish ]; then :; \
+	@need=""; [ -d /usr/share/datasets/fashion-mnist ] || need="$$need dataset-fashion-mnist"; \
+	[ -x /usr/games/stockfish ] || need="$$need stockfish"; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	command -v npm >/dev/null || need="$$need npm"; \
+	if [ -z "$$need" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing dataset-fashion-mnist and stockfish"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist stockfish >/dev/null; \
-	else echo "note: dataset-fashion-mnist / stockfish not installed; the loaders will download the data"; fi
+	  echo "installing$$need"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	else echo "note: not installed:$$need (the loaders download the data; the browser test needs chromium and npm)"; fi
+	@if command -v npm >/dev/null && [ ! -d tests/browser/node_modules/playwright-core ]; then \
+	  cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; fi
 
 demo: $(STAMP) system
-	$(VENV)/bin/concept-attrib-demo --store artifacts
+	$(VENV)/bin/concept-attrib demo --store artifacts --out report
 
 # Fails if exporting or cleaning the notebooks would change any file, then runs every notebook and the pytest suite.
 sync-check: $(STAMP)
@@ -48,8 +55,8 @@ lab: $(STAMP) system
 
 docs: $(STAMP)
 	$(VENV)/bin/nbdev-export
-	cd nbs && ../$(VENV)/bin/smalldocs render .
-	@echo "site: $$(pwd)/_docs/index.html"
+	$(PY) scripts/docs.py
+
 
 bench: $(STAMP) system
 	$(PY) bench/ensemble.py
@@ -58,3 +65,4 @@ bench: $(STAMP) system
 	$(PY) bench/counterfactual.py
 	$(PY) bench/components.py
 	$(PY) bench/backprop.py
+	$(PY) bench/chess.py

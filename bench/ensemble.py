@@ -2,7 +2,7 @@
 
 Both sides train K=8 SmallResNet members (seeds 0..7) for the same epochs on the same Fashion-MNIST examples with
 the same settings. The loop calls `train` once per member in this process (torch's default threads); the ensemble
-calls `train_ensemble` (the 8 members as one stacked model). They are timed back to back, REPEATS times, and the
+calls `train_ensemble` (the 8 members as one stacked model). They are timed back to back, REPEATS (5) times, and the
 median ratio is printed, for two member sizes:
 
 - `ensemble_speedup`: width-8 members, batch 64: the small members the attribution ensembles use;
@@ -15,7 +15,7 @@ from concept_attrib.models import SmallResNet, train, train_ensemble
 
 K, EPOCHS = 8, 2
 N_TRAIN = int(os.environ.get('BENCH_N_TRAIN', 4000))
-REPEATS = int(os.environ.get('BENCH_REPEATS', 3))
+REPEATS = int(os.environ.get('BENCH_REPEATS', 5))
 WORKERS = int(os.environ.get('BENCH_WORKERS', 1))
 STACK = int(os.environ.get("BENCH_STACK", 8))  # 0: the library default (default_stack)
 

@@ -243,6 +243,7 @@ class Explorer:
         self.controls, self.error, self.renders = dict(controls), None, 0
         self.status = W.HTML()
         self.widget = W.VBox([W.HBox(list(self.controls.values())), self.status, *outputs])
+        self.widget.add_class('concept-attrib-explorer')   # a handle for pages and browser tests
         for w in self.controls.values(): w.observe(lambda change: self.refresh(), names='value')
     @property
     def values(self) -> dict: return {k: w.value for k, w in self.controls.items()}

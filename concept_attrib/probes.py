@@ -86,12 +86,12 @@ def _infer_kind(labels):
     return 'binary' if set(labels.unique().tolist()) <= {0., 1.} else 'regression'
 
 # %% ../nbs/03_probes.ipynb #bace734f
-def _objective(kind, Z, y, w, b, l2):
+def _objective(kind, Z, y, w, b, l2, sw=None):
     out = Z @ w + b
-    data = F.binary_cross_entropy_with_logits(out, y) if kind == 'binary' else 0.5 * ((out - y)**2).mean()
+    data = F.binary_cross_entropy_with_logits(out, y, weight=sw) if kind == 'binary' else 0.5 * ((out - y)**2).mean()
     return data + 0.5 * l2 * (w @ w)
 
-def _dense_fit(kind, Z, y, l2, max_iter):
+def _dense_fit(kind, Z, y, l2, max_iter, sw=None):
     n, d = Z.shape
     if kind == 'regression':
         ym = y.mean()
@@ -103,11 +103,11 @@ def _dense_fit(kind, Z, y, l2, max_iter):
     b = torch.log(p / (1 - p)).clone().requires_grad_(True)
     opt = torch.optim.LBFGS([w, b], lr=1, max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12, line_search_fn='strong_wolfe')
     def closure():
-        opt.zero_grad(); loss = _objective(kind, Z, y, w, b, l2); loss.backward(); return loss
+        opt.zero_grad(); loss = _objective(kind, Z, y, w, b, l2, sw); loss.backward(); return loss
     opt.step(closure)
     return w.detach(), b.detach()
 
-def _iht(kind, Z, y, w, b, l2, k, iters):
+def _iht(kind, Z, y, w, b, l2, k, iters, sw=None):
     n, d = Z.shape
     smax = torch.linalg.matrix_norm(Z, ord=2)**2 / n
     step = 1 / ((0.25 if kind == 'binary' else 1.) * smax + l2)
@@ -116,7 +116,7 @@ def _iht(kind, Z, y, w, b, l2, k, iters):
     w = keep_top(w)
     for _ in range(iters):
         w_ = w.clone().requires_grad_(True); b_ = b.clone().requires_grad_(True)
-        loss = _objective(kind, Z, y, w_, b_, l2); gw, gb = torch.autograd.grad(loss, [w_, b_])
+        loss = _objective(kind, Z, y, w_, b_, l2, sw); gw, gb = torch.autograd.grad(loss, [w_, b_])
         w = keep_top(w - step * gw)
         b = b - step * gb
     return w, b
@@ -125,7 +125,9 @@ def fit_probes(feats:torch.Tensor, # (N, D) training features
                labels:torch.Tensor, # (N,) concept values: 0/1 or continuous
                kind:str|None=None, # 'binary' or 'regression'; inferred from the labels when None
                ks=(None,), # probe sizes: None for dense, k to keep the k largest-|w| units (iterative hard thresholding)
-               l2:float=1e-3, max_iter:int=500, iht_iters:int=300) -> dict:
+               l2:float=1e-3, max_iter:int=500, iht_iters:int=300,
+               balance:bool=False # binary: weigh both classes equally, for rare concepts (scored by balanced accuracy)
+              ) -> dict:
     "Fit one probe per k in `ks` on the same features, sharing the standardisation and the dense fit: {k: LinearProbe}."
     feats, labels = torch.as_tensor(feats).double(), torch.as_tensor(labels).double().flatten()
     kind = kind or _infer_kind(labels)
@@ -136,10 +138,15 @@ def fit_probes(feats:torch.Tensor, # (N, D) training features
     mean, std = feats.mean(0), feats.std(0)
     std = torch.where(std > 0, std, torch.ones_like(std))   # constant units stay at zero after standardising
     Z = (feats - mean) / std
-    w_dense, b_dense = _dense_fit(kind, Z, labels, l2, max_iter)
+    sw = None
+    if balance:
+        if kind != 'binary': raise ValueError("balance weighs the two classes of a binary concept; a regression probe has no classes.")
+        pos = labels.mean()
+        sw = torch.where(labels > 0.5, 0.5 / pos, 0.5 / (1 - pos))   # each class carries half the loss
+    w_dense, b_dense = _dense_fit(kind, Z, labels, l2, max_iter, sw)
     probes = {}
     for k in ks:
-        w, b = _iht(kind, Z, labels, w_dense, b_dense, l2, k, iht_iters) if k is not None and k < d else (w_dense, b_dense)
+        w, b = _iht(kind, Z, labels, w_dense, b_dense, l2, k, iht_iters, sw) if k is not None and k < d else (w_dense, b_dense)
         p = LinearProbe(d, kind, mean, std)
         with torch.no_grad(): p.linear.weight.copy_(w.float()[None]); p.linear.bias.copy_(b.float().reshape(1))
         probes[k] = p
@@ -147,9 +154,9 @@ def fit_probes(feats:torch.Tensor, # (N, D) training features
 
 def fit_probe(feats:torch.Tensor, labels:torch.Tensor, kind:str|None=None,
               k:int|None=None, # keep only the k largest-|w| units (iterative hard thresholding); None: dense
-              l2:float=1e-3, max_iter:int=500, iht_iters:int=300) -> LinearProbe:
+              l2:float=1e-3, max_iter:int=500, iht_iters:int=300, balance:bool=False) -> LinearProbe:
     "Fit a dense or sparse linear probe of a concept on training features."
-    return fit_probes(feats, labels, kind, (k,), l2, max_iter, iht_iters)[k]
+    return fit_probes(feats, labels, kind, (k,), l2, max_iter, iht_iters, balance)[k]
 
 def probe_metrics(probe:LinearProbe, feats:torch.Tensor, labels:torch.Tensor) -> dict:
     "Held-out accuracy and balanced accuracy (binary) or R² (regression)."
@@ -183,25 +190,29 @@ def concept_features(model:nn.Module, concept, # a `ConceptData`
     return ConceptFeatures(concept.name, reduce, layers, tr, te, layer_features(model, concept.x_train[tr], layers, reduce),
                            layer_features(model, concept.x_test[te], layers, reduce))
 
-def layer_probes(cf:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e-3) -> dict:
+def layer_probes(cf:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e-3, balance:bool=False) -> dict:
     "`fit_probes` on one layer of `cf`; each probe's `info` says which concept, layer, reduction and k it is."
     if layer not in cf.train: raise UnknownLayerError(f"No features of layer {layer!r}; these were collected: {cf.layers}.")
-    probes = fit_probes(cf.train[layer], concept.c_train[cf.train_idx], concept.kind, ks, l2=l2)
+    probes = fit_probes(cf.train[layer], concept.c_train[cf.train_idx], concept.kind, ks, l2=l2, balance=balance)
     c = concept.c_train[cf.train_idx].float()
     rng = [0.0, 1.0] if concept.kind == 'binary' else [c.min().item(), c.max().item()]   # the outputs it was fitted to: probability or values seen
     for k, p in probes.items(): p.info = dict(concept=concept.name, layer=layer, reduce=cf.reduce, k='all' if k is None else k, n_train=len(cf.train_idx), range=rng)
+    if balance:
+        for p in probes.values(): p.info['balanced'] = True
     return probes
 
 def probe_layers(model:nn.Module, concept, # a `ConceptData`
                  layers=None, # layer names; default: `model.block_names`
                  ks=(1, 5, 20), # sparse probe sizes; a dense probe is always fitted ('all')
-                 reduce:str='pool', n_train:int|None=5000, n_test:int|None=2000, seed:int=0, l2:float=1e-3) -> pd.DataFrame:
+                 reduce:str='pool', n_train:int|None=5000, n_test:int|None=2000, seed:int=0, l2:float=1e-3,
+                 balance:bool=False # binary: weigh both classes equally (see `fit_probes`)
+                ) -> pd.DataFrame:
     "Dense and sparse probes of `concept` on each layer of `model`: one row per layer and k."
     cf = concept_features(model, concept, layers, reduce, n_train, n_test, seed)
     rows = []
     for depth, layer in enumerate(cf.layers):
         d = cf.train[layer].shape[1]
-        for k, p in layer_probes(cf, concept, layer, [None] + [k for k in ks if k < d], l2).items():
+        for k, p in layer_probes(cf, concept, layer, [None] + [k for k in ks if k < d], l2, balance).items():
             rows.append(dict(concept=concept.name, layer=layer, depth=depth, k=p.info['k'], n_units=d,
                              **probe_metrics(p, cf.test[layer], concept.c_test[cf.test_idx]), units=p.units[:10].tolist()))
     return pd.DataFrame(rows)
