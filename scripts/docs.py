@@ -75,7 +75,9 @@ def process(src:Path, dest:Path) -> Path:
 
 def main():
     run_notebooks()
-    subprocess.run([BIN/'nbdev-sidebar', '--path', str(RUN), '--force'], check=True, cwd=ROOT)
+    kept = (NBS/'nbdev.yml').read_text()   # nbdev-sidebar refreshes nbs/nbdev.yml; the tracked file stays as it is
+    try: subprocess.run([BIN/'nbdev-sidebar', '--path', str(RUN), '--force'], check=True, cwd=ROOT)
+    finally: (NBS/'nbdev.yml').write_text(kept)
     proc = process(RUN, ROOT/'_proc')
     subprocess.run([BIN/'smalldocs', 'api', 'build', '--dir', str(proc)], check=True, cwd=ROOT)   # API pages, rendered with the rest
     if shutil.which('quarto'): subprocess.run(['quarto', 'render', str(proc)], check=True, cwd=ROOT)
