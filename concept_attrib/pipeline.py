@@ -169,12 +169,12 @@ def report_figures(cfg:PipelineConfig, sweep:pd.DataFrame, atts:list, cf:Counter
     return figs
 
 def write_report(path, cfg:PipelineConfig, ens:Ensemble, sweep:pd.DataFrame, atts:list, cf:Counterfactual, data,
-                 sizes:pd.DataFrame|None=None, seconds:dict|None=None) -> Path:
+                 sizes:pd.DataFrame|None=None, seconds:dict|None=None, reproduction:pd.DataFrame|None=None) -> Path:
     "Write the HTML report of a pipeline run; returns its path."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     figs = report_figures(cfg, sweep, atts, cf, data)
     for k, f in figs.items(): f.savefig(path.parent/f'{k}.png', dpi=100, bbox_inches='tight')   # also as files, for slides and READMEs
-    s = cf.summary(); rep = reproduction_table(cf)
+    s = cf.summary(); rep = reproduction_table(cf) if reproduction is None else reproduction
     best = summarize_sweep(sweep); best = best[best.k == 'all'].pivot(index='layer', columns='concept', values='accuracy').reindex(ens.models[0].block_names)
     parts = [f"<h1>concept_attrib: concepts to training data</h1><p>Fashion-MNIST from {html.escape(str(data.source))}; "
              f"written {time.strftime('%Y-%m-%d %H:%M')}.</p>",
@@ -219,5 +219,5 @@ def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progres
     member_table(ens).to_csv(out/'members.csv', index=False); sweep.drop(columns='units').to_csv(out/'probes.csv', index=False)
     cf.summary().to_csv(out/'counterfactual.csv', index=False); rep.to_csv(out/'reproduction.csv', index=False)
     for a in atts: a.top(100).to_csv(out/f'proponents_{a.concept}.csv', index=False)
-    path = timed('report', lambda: write_report(out/'report.html', cfg, ens, sweep, atts, cf, data, concept_sizes() if sizes else None, dict(secs)))
+    path = timed('report', lambda: write_report(out/'report.html', cfg, ens, sweep, atts, cf, data, concept_sizes() if sizes else None, dict(secs), rep))
     return PipelineResult(cfg, ens, sweep, atts, cf, rep, path, secs)
