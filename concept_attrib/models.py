@@ -6,7 +6,8 @@ Docs: https://concept-attrib.github.io/concept_attrib/models.html.md"""
 
 # %% ../nbs/02_models.ipynb #4a3c1ff8
 from __future__ import annotations
-import copy, math, time
+import copy, math, threading, time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 import numpy as np
 import torch
@@ -25,6 +26,10 @@ __all__ = ['MODELS', 'OPTIMIZERS', 'STACK_MAX_PARAMS', 'register_model', 'build_
 
 # %% ../nbs/02_models.ipynb #9dffece1
 MODELS = {}
+# Building a model draws its initial weights from torch's global generator, which all threads of a process share:
+# builds take this lock, and a seeded build holds it from seeding to the last weight (`_seeded_build`).
+_INIT_LOCK = threading.RLock()
+
 def register_model(cls):
     "Make `cls` buildable from a config dict by `build_model`."
     MODELS[cls.__name__] = cls; return cls
@@ -33,7 +38,11 @@ def build_model(config:dict) -> nn.Module:
     "Build a model from `{'arch': name, **kwargs}`."
     config = dict(config); arch = config.pop('arch', None)
     if arch not in MODELS: raise KeyError(f"Unknown arch {arch!r}; known: {sorted(MODELS)}.")
-    return MODELS[arch](**config)
+    with _INIT_LOCK: return MODELS[arch](**config)
+
+def _seeded_build(config:dict, seed:int) -> nn.Module:
+    "`build_model` right after `seed_everything(seed)`, with no other thread drawing from the global generator in between."
+    with _INIT_LOCK: seed_everything(seed); return build_model(config)
 
 # %% ../nbs/02_models.ipynb #d644cf10
 class BasicBlock(nn.Module):
@@ -207,7 +216,8 @@ def train(model, # a config dict for `build_model`, or a model from this library
           name:str='model', # artifact name in the store
           progress:bool=True, channels_last:bool=True,
           eval_each_epoch:bool=False, # measure the test split after every epoch, not only after the last
-          optimizer:str='sgd' # 'sgd' (Nesterov momentum 0.9) or 'adam' (AdamW)
+          optimizer:str='sgd', # 'sgd' (Nesterov momentum 0.9) or 'adam' (AdamW)
+          stop:threading.Event|None=None # when set (from another thread), stop after the current step with KeyboardInterrupt
          ) -> TrainResult:
     "Train a model with SGD and a one-cycle schedule; resumable through `store`."
     cfg = train_config(_model_config(model), data, epochs, batch_size, lr, weight_decay, seed, train_idx, optimizer)
@@ -216,8 +226,7 @@ def train(model, # a config dict for `build_model`, or a model from this library
         m = build_model(cfg['model']); m.load_state_dict(done['model'])
         return TrainResult(m, done['test_metric'], done['history'], done['seconds'], cfg)
     idx_all = _train_indices(data, train_idx)
-    seed_everything(seed)
-    m = build_model(cfg['model'])
+    m = _seeded_build(cfg['model'], seed)
     if channels_last and any(_is_image(p) for p in m.parameters()): m = m.to(memory_format=torch.channels_last)
     opt, history, start_epoch, seconds = _optimizer_and_resume(m, lr, weight_decay, store, name + '/partial', cfg, [])
     steps_per_epoch = math.ceil(len(idx_all) / batch_size); total = epochs * steps_per_epoch
@@ -236,6 +245,7 @@ def train(model, # a config dict for `build_model`, or a model from this library
                 raise FloatingPointError(f"{name}: loss became {loss.item()} at epoch {epoch+1}, step {s+1}. Lower lr (now {lr}) or check the inputs for NaN.")
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             tot_loss += loss.item()
+            if stop is not None and stop.is_set(): raise KeyboardInterrupt(f"{name}: stopped at epoch {epoch+1}, step {s+1}")
             if s % 20 == 0: bar.set_postfix(loss=f'{loss.item():.3f}')
         metric = evaluate(m, data.test, channels_last=channels_last) if eval_each_epoch or epoch + 1 == epochs else None
         seconds += time.perf_counter() - t0
@@ -315,7 +325,7 @@ class StackedModels(nn.Module):
         cfgs = [getattr(m, 'config', None) for m in models]
         if any(c != cfgs[0] for c in cfgs): raise ValueError("All stacked models must share one architecture config.")
         self.K, self.member_config = len(models), cfgs[0]
-        self.net = _stack(models)
+        with _INIT_LOCK: self.net = _stack(models)   # new layers draw (unused) initial weights from the global generator
         if check: self._check(models)
 
     def forward(self, xs):
@@ -328,7 +338,7 @@ class StackedModels(nn.Module):
 
     def _check(self, models):
         first = next(models[0].parameters())
-        x = torch.randn(2, self.K, *self._input_shape(), dtype=first.dtype)
+        x = torch.randn(2, self.K, *self._input_shape(), dtype=first.dtype, generator=torch.Generator().manual_seed(0))
         modes = [m.training for m in models]; was = self.training
         for m in models: m.eval()
         self.eval()
@@ -373,7 +383,8 @@ def _member_losses(out, y):
 def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=128, lr:float=0.1, weight_decay:float=5e-4,
                   train_idx=None, store:ArtifactStore|None=None, name:str='model', progress:bool=True,
                   channels_last:bool=True, eval_each_epoch:bool=False, optimizer:str='sgd',
-                  member_idx:list|None=None # one training subset per seed (equal sizes), instead of `train_idx` for all
+                  member_idx:list|None=None, # one training subset per seed (equal sizes), instead of `train_idx` for all
+                  stop:threading.Event|None=None # when set (from another thread), stop after the current step with KeyboardInterrupt
                  ) -> list:
     "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
     mc = _model_config(model)
@@ -386,10 +397,10 @@ def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=
     cfgs = [train_config(mc, data, epochs, batch_size, lr, weight_decay, s, t, optimizer) for s, t in zip(seeds, subsets)]
     if len(seeds) == 1 or (store is not None and all(store.has(name, c) for c in cfgs)):   # nothing to stack
         return [train(mc, data, epochs, batch_size, lr, weight_decay, s, t, store, name, progress, channels_last,
-                      eval_each_epoch, optimizer) for s, t in zip(seeds, subsets)]
+                      eval_each_epoch, optimizer, stop) for s, t in zip(seeds, subsets)]
     idxs = [_train_indices(data, t) for t in subsets]; idx_all = idxs[0]
     members = []
-    for s in seeds: seed_everything(s); members.append(build_model(mc))
+    for s in seeds: members.append(_seeded_build(mc, s))
     st = StackedModels(members); K = len(seeds)
     if channels_last and _is_image(data.train.x): st = st.to(memory_format=torch.channels_last)
     stack_cfg = dict(cfgs[0], seed=None, seeds=list(seeds))
@@ -411,6 +422,7 @@ def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=
                 raise FloatingPointError(f"{name}: loss became non-finite for seeds {bad} at epoch {epoch+1}, step {step+1}. Lower lr (now {lr}) or check the inputs for NaN.")
             opt.zero_grad(set_to_none=True); losses.sum().backward(); opt.step()
             tot += losses.detach()
+            if stop is not None and stop.is_set(): raise KeyboardInterrupt(f"{name}: stopped at epoch {epoch+1}, step {step+1}")
         metrics = _evaluate_stacked(st, data.test, channels_last) if eval_each_epoch or epoch + 1 == epochs else [None] * K
         seconds += time.perf_counter() - t0
         for k in range(K): histories[k].append(dict(epoch=epoch + 1, train_loss=tot[k].item() / steps_per_epoch, test_metric=metrics[k], seconds=seconds / K))
@@ -434,6 +446,26 @@ def _train_stack_job(seeds, **kw):
     "Train one stack of members (the job of one worker); returns plain data that pickles cheaply."
     return [dict(state=r.model.state_dict(), test_metric=r.test_metric, config=r.config) for r in train_stacked(seeds=seeds, **kw)]
 
+def _draws_randomness(model_config:dict) -> bool:
+    "Whether a member draws random numbers while it trains (dropout), from the generator all threads of a process share."
+    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in build_model(model_config).modules())
+
+def _run_in_threads(fn, jobs:list, threads:int, progress:bool=True, desc:str='') -> list:
+    "`fn(**job, stop=event)` for each job on `threads` Python threads with one torch thread each; results in job order."
+    prev, stop = torch.get_num_threads(), threading.Event()
+    def one(job):
+        torch.set_num_threads(1)
+        return fn(**job, stop=stop)
+    torch.set_num_threads(1); ex = ThreadPoolExecutor(threads)
+    try:
+        futs = [ex.submit(one, j) for j in jobs]
+        for f in tqdm(as_completed(futs), total=len(futs), desc=desc, disable=not progress): f.result()
+        return [f.result() for f in futs]
+    except BaseException:
+        stop.set(); raise            # an error or Ctrl-C stops the other threads after their current step
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True); torch.set_num_threads(prev)
+
 @dataclass
 class Ensemble:
     "Trained members of one architecture and their held-out metrics."
@@ -448,18 +480,24 @@ def train_ensemble(model, # config dict or library model: the architecture of ev
                    data:Dataset, members:int=8, seed:int=0, # member i uses seed + i
                    stack:int|None=None, # members trained together as one stacked model; None: 8 for small members, else 1
                    workers:int=1, # stacks run in parallel (local: processes with one torch thread each); 1 runs here
+                   threads:int|None=None, # here (workers=1): stacks trained side by side on this many threads, one torch thread each; None: torch's thread count
                    backend:str='local', ray_address:str|None=None, # `run_jobs` backend: 'local' or 'ray'
                    store:ArtifactStore|None=None, name:str='ensemble', progress:bool=True, **train_kw) -> Ensemble:
-    "Train `members` models that differ only in their seed, stacked and optionally in worker processes, resumably."
+    "Train `members` models that differ only in their seed, stacked, on threads or in worker processes, resumably."
     from concept_attrib.models import _train_stack_job   # worker processes import the job from the package
     mc = _model_config(model); t0 = time.perf_counter()
     if stack is None: stack = default_stack(mc)
+    if threads is None: threads = torch.get_num_threads()
+    if threads < 1 or workers < 1: raise ValueError(f"threads and workers must be at least 1; got threads={threads}, workers={workers}.")
+    in_threads = workers == 1 and backend == 'local' and threads > 1 and members > 1 and not _draws_randomness(mc)
+    lanes = threads if in_threads else workers                     # stacks that train at the same time
     seeds = [seed + i for i in range(members)]
-    n_stacks = max(workers, math.ceil(members / max(1, stack)))   # at least one stack per worker
+    n_stacks = lanes * math.ceil(max(lanes, math.ceil(members / max(1, stack))) / lanes)   # whole rounds: every lane busy
     groups = [seeds[i::n_stacks] for i in range(n_stacks) if seeds[i::n_stacks]]
     kw = dict(model=mc, data=data, store=store, name=f'{name}/member', progress=False, **train_kw)
-    done = run_jobs(_train_stack_job, [dict(seeds=g, **kw) for g in groups], backend=backend, workers=workers, ray_address=ray_address,
-                    progress=progress, desc=f'{name}: {len(groups)} stack(s) of up to {stack} member(s)')
+    jobs, desc = [dict(seeds=g, **kw) for g in groups], f'{name}: {len(groups)} stack(s) of up to {max(map(len, groups))} member(s)'
+    if in_threads: done = _run_in_threads(_train_stack_job, jobs, threads, progress, desc + f' on {threads} threads')
+    else: done = run_jobs(_train_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address, progress=progress, desc=desc)
     by_seed = {s: r for g, rs in zip(groups, done) for s, r in zip(g, rs)}
     results = [by_seed[s] for s in seeds]
     models = []
