@@ -107,12 +107,16 @@ def as_board(pos) -> chess.Board:
 N_PLANES = 18
 _PIECES = [chess.PAWN, chess.KNIGHT, chess.BISHOP, chess.ROOK, chess.QUEEN, chess.KING]
 
+def _piece_at(turn, piece:chess.Piece, sq:int) -> tuple:
+    "(plane, rank, file) of `piece` on `sq` in the encoding of a board with `turn` to move (mirrored for Black)."
+    r = chess.square_rank(sq)
+    return (_PIECES.index(piece.piece_type) + (0 if piece.color == turn else 6), r if turn == chess.WHITE else 7 - r, chess.square_file(sq))
+
 def encode(board:chess.Board) -> torch.Tensor:
     "(18, 8, 8) planes of `board` from the side to move's point of view."
     b = board if board.turn == chess.WHITE else board.mirror()
     x = torch.zeros(N_PLANES, 8, 8)
-    for sq, p in b.piece_map().items():
-        x[_PIECES.index(p.piece_type) + (0 if p.color == chess.WHITE else 6), chess.square_rank(sq), chess.square_file(sq)] = 1
+    for sq, p in board.piece_map().items(): x[_piece_at(board.turn, p, sq)] = 1
     x[12] = float(board.turn == chess.WHITE)
     for i, (color, side) in enumerate(((chess.WHITE, 'k'), (chess.WHITE, 'q'), (chess.BLACK, 'k'), (chess.BLACK, 'q'))):
         x[13 + i] = float((b.has_kingside_castling_rights if side == 'k' else b.has_queenside_castling_rights)(color))
@@ -264,9 +268,8 @@ class ChessEdit:
 
 def _entry(board, piece, sq) -> int:
     "Index, in the flattened `encode(board)`, of `piece` standing on `sq`."
-    r, f = chess.square_rank(sq), chess.square_file(sq)
-    if board.turn == chess.BLACK: r = 7 - r   # the encoding mirrors the board for Black
-    return (_PIECES.index(piece.piece_type) + (0 if piece.color == board.turn else 6)) * 64 + r * 8 + f
+    plane, r, f = _piece_at(board.turn, piece, sq)
+    return plane * 64 + r * 8 + f
 
 _ADDABLE = [chess.Piece(t, c) for c in (chess.WHITE, chess.BLACK) for t in _PIECES if t != chess.KING]
 
@@ -324,6 +327,7 @@ def chess_backprop(model:nn.Module, probe, # a binary probe of a chess concept, 
     if lam1 <= 0 or lam2 < 0: raise BackpropError(f"Need λ1 > 0 and λ2 ≥ 0; got λ1={lam1}, λ2={lam2}.")
     if max_edits < 0 or candidates < 1: raise BackpropError(f"Need max_edits ≥ 0 and candidates ≥ 1; got {max_edits} and {candidates}.")
     boards = [as_board(p) for p in ([positions] if isinstance(positions, (str, chess.Board)) else positions)]
+    objective = lambda p, n_edits: lam1 * (p - target) ** 2 + lam2 * n_edits
     model = model.eval(); params = list(model.parameters()) + list(probe.parameters()); out = []
     for p in params: p.requires_grad_(False)
     try:
@@ -336,7 +340,7 @@ def chess_backprop(model:nn.Module, probe, # a binary probe of a chess concept, 
                 p_cur = p.item(); p0 = p_cur if p0 is None else p0
                 if last: break
                 p.backward()
-                cost = lam1 * (p_cur - target) ** 2 + lam2 * len(edits)
+                cost = objective(p_cur, len(edits))
                 g = np.append(x.grad.flatten().numpy(), 0.0)          # entry -1: nothing switched
                 eds, off, on = candidate_edits(b)
                 picked = []
@@ -345,7 +349,7 @@ def chess_backprop(model:nn.Module, probe, # a binary probe of a chess concept, 
                     if nb.is_valid(): picked.append((eds[i], nb))
                     if len(picked) == candidates: break
                 if not picked: break
-                costs = [lam1 * (q - target) ** 2 + lam2 * (len(edits) + 1) for q in _probe_values(model, probe, [nb for _, nb in picked])]
+                costs = [objective(q, len(edits) + 1) for q in _probe_values(model, probe, [nb for _, nb in picked])]
                 j = int(np.argmin(costs))
                 if costs[j] >= cost: break                            # no edit pays for itself
                 edits.append(picked[j][0]); b = picked[j][1]

@@ -196,9 +196,8 @@ def layer_probes(cf:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e
     probes = fit_probes(cf.train[layer], concept.c_train[cf.train_idx], concept.kind, ks, l2=l2, balance=balance)
     c = concept.c_train[cf.train_idx].float()
     rng = [0.0, 1.0] if concept.kind == 'binary' else [c.min().item(), c.max().item()]   # the outputs it was fitted to: probability or values seen
-    for k, p in probes.items(): p.info = dict(concept=concept.name, layer=layer, reduce=cf.reduce, k='all' if k is None else k, n_train=len(cf.train_idx), range=rng)
-    if balance:
-        for p in probes.values(): p.info['balanced'] = True
+    for k, p in probes.items(): p.info = dict(concept=concept.name, layer=layer, reduce=cf.reduce, k='all' if k is None else k, n_train=len(cf.train_idx), range=rng,
+                                              **({'balanced': True} if balance else {}))
     return probes
 
 def probe_layers(model:nn.Module, concept, # a `ConceptData`
