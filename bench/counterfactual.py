@@ -14,6 +14,7 @@ sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != os.path.di
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tests'))
 warnings.filterwarnings('ignore')
 import torch
+from concept_attrib.core import seed_generator
 from concept_attrib.data import load_fashion_mnist
 from concept_attrib.models import SmallResNet
 from concept_attrib.parallel import run_jobs
@@ -23,7 +24,7 @@ REPEATS = int(os.environ.get('BENCH_REPEATS', 3))
 
 def main():
     data = load_fashion_mnist()
-    jobs = [dict(model=SmallResNet(width=8), data=data, seeds=[s], member_idx=[torch.randperm(2000, generator=torch.Generator().manual_seed(s))[:1800]],
+    jobs = [dict(model=SmallResNet(width=8), data=data, seeds=[s], member_idx=[torch.randperm(2000, generator=seed_generator(s, 'subset'))[:1800]],
                  concepts=['footwear', 'high_low_frequency'], epochs=10, batch_size=64, n_train=2000, n_test=1000) for s in range(8)]
     ratios = []
     for rep in range(REPEATS):

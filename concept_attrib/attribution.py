@@ -19,7 +19,7 @@ from trak.modelout_functions import AbstractModelOutput
 from trak.projectors import AbstractProjector, BasicProjector, ProjectionType
 from trak.gradient_computers import FunctionalGradientComputer
 from .parallel import run_jobs
-from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint
+from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint, derive_seed, seed_generator
 from .probes import LinearProbe, reduce_activation, layer_features, concept_features, layer_probes
 
 # %% auto #0
@@ -73,14 +73,14 @@ class SparseProjector(AbstractProjector):
         if s < 1: raise ValueError(f"s (non-zeros per gradient coordinate) must be at least 1, not {s}.")
         self.s, self.dtype, self._hashes = min(s, proj_dim), dtype, {}
 
-    SCHEME = 2   # how the matrix is drawn from the seed; stored features are only valid for the scheme that made them
+    SCHEME = 3   # how the matrix is drawn from the seed; stored features are only valid for the scheme that made them
     @property
     def spec(self) -> dict: return dict(kind='sparse', s=self.s, scheme=self.SCHEME)
 
     def hashes(self, model_id:int) -> tuple[torch.Tensor, torch.Tensor]:
         "`model_id`'s matrix as (rows, values), each (s, grad_dim): coordinate i goes to rows[:, i] with weights values[:, i]."
         if model_id not in self._hashes:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + int(model_id))
+            g = seed_generator(self.seed, 'projector', int(model_id))
             shape = (self.s, self.grad_dim)
             rows = torch.randint(0, self.proj_dim, shape, generator=g)
             vals = (torch.randint(0, 2, shape, generator=g) * 2 - 1).to(self.dtype) * math.sqrt(self.proj_dim / self.s)
@@ -156,7 +156,7 @@ class TRAK:
         self.proj_dim, self.projector_kind, self.lambda_reg, self.batch_size, self.seed, self.progress = proj_dim, projector, lambda_reg, batch_size, seed, progress
         grad_dim = sum(p.numel() for p in self.models[0].parameters())
         proj = (SparseProjector(grad_dim, proj_dim, seed) if projector == 'sparse'
-                else BasicProjector(grad_dim, proj_dim, seed, ProjectionType.normal, 'cpu', dtype=torch.float32))
+                else BasicProjector(grad_dim, proj_dim, derive_seed(seed, 'projector') % 2**31, ProjectionType.normal, 'cpu', dtype=torch.float32))
         self.config = dict(models=[model_fingerprint(m) for m in self.models], data=data.name, train=_ids_hash(self.train_idx), n_train=n,
                            proj_dim=proj_dim, projector=getattr(proj, 'spec', projector), lambda_reg=lambda_reg, seed=seed)
         self.store = store or ArtifactStore()
@@ -289,13 +289,13 @@ def lds_ground_truth(model, # architecture: config dict or library model
                output='margin' if probe is None else dict(probe=model_fingerprint(probe), **probe.info))
     if store.has('lds/ground_truth', cfg):
         d = store.load('lds/ground_truth', cfg); return LDSGroundTruth(d['masks'], d['runs'].mean(1), d['runs'], cfg)
-    g = torch.Generator().manual_seed(seed)
+    g = seed_generator(seed, 'lds-subsets')
     k = int(round(alpha * n))
     masks = torch.zeros(m, n, dtype=torch.bool)
     for j in range(m): masks[j, torch.randperm(n, generator=g)[:k]] = True
     runs = [(j, r) for r in range(repeats) for j in range(m)]
     parts = [runs[c:c + stack] for c in range(0, len(runs), stack)]
-    jobs = [dict(model=mc, data=data, seeds=[seed * 100_000 + r * 1_000 + j for j, r in part], member_idx=[train_idx[masks[j]] for j, r in part],
+    jobs = [dict(model=mc, data=data, seeds=[derive_seed(seed, 'lds', r, j) for j, r in part], member_idx=[train_idx[masks[j]] for j, r in part],
                  x=x, y=y, probe=probe, store=store, epochs=epochs, batch_size=batch_size, **train_kw) for part in parts]
     done = run_jobs(_lds_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address, progress=progress,
                     desc=f'LDS: retraining {len(runs)} models on {alpha:.0%} subsets')
@@ -375,7 +375,7 @@ def attribute_concept(trak:TRAK, concept, # a `ConceptData` whose train split is
         raise ValueError(f"The probe was fitted for {probe.info['concept']!r}, not {concept.name!r}.")
     pool = (concept.c_test == 1).nonzero().flatten() if concept.kind == 'binary' else torch.arange(len(concept.c_test))
     if len(pool) == 0: raise ValueError(f"No held-out examples of {concept.name!r} to score.")
-    g = torch.Generator().manual_seed(seed)
+    g = seed_generator(seed, 'targets')
     tgt = pool[torch.randperm(len(pool), generator=g)[:n_targets]].sort().values
     scores = trak.score(concept.x_test[tgt], concept.y_test[tgt], probe=probe)
     return ConceptAttribution(concept.name, probe.info['layer'], scores, trak.train_idx, trak.y, tgt, list(classes or []))

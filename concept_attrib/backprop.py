@@ -13,7 +13,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import Explorer, capture, fig_png, resolve_layers
+from .core import Explorer, capture, fig_png, resolve_layers, seed_everything, seed_generator
 from .probes import LinearProbe, reduce_activation
 
 # %% auto #0
@@ -177,7 +177,7 @@ def train_autoencoder(ae:nn.Module, x:torch.Tensor, # images in [0, 1], (N, C, H
                       epochs:int=8, batch_size:int=64, lr:float=2e-3, seed:int=0, progress:bool=True) -> nn.Module:
     "Fit an autoencoder (sigmoid output) with binary cross-entropy and Adam; returns it in eval mode."
     if x.min() < 0 or x.max() > 1: raise ValueError("Autoencoder inputs must lie in [0, 1] (binary cross-entropy on pixels).")
-    g = torch.Generator().manual_seed(seed); torch.manual_seed(seed)
+    g = seed_generator(seed, 'order'); seed_everything(seed)
     opt = torch.optim.Adam(ae.parameters(), lr); ae.train()
     for ep in tqdm(range(epochs), desc='autoencoder', disable=not progress):
         for b in torch.randperm(len(x), generator=g).split(batch_size):

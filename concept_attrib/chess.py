@@ -16,7 +16,7 @@ import chess
 import chess.engine
 import chess.svg
 from tqdm.auto import tqdm
-from .core import ArtifactStore
+from .core import ArtifactStore, derive_seed
 
 # %% auto #0
 __all__ = ['DEBIAN_STOCKFISH', 'MATE_PAWNS', 'N_PLANES', 'VALUES', 'CHESS_CONCEPTS', 'StockfishMissing', 'find_stockfish',
@@ -79,7 +79,7 @@ def generate_positions(n_games:int=50, nodes:int=100, opening_plies=(2, 8), rand
         cfg = dict(nodes=nodes, opening_plies=list(opening_plies), random_prob=random_prob, max_plies=max_plies, seed=seed, chunk=chunk, index=c, games=k)
         if store.has('chess/positions', cfg): rows = store.load('chess/positions', cfg)['rows']
         else:
-            rows = _play_games(k, seed * 1_000_003 + c, nodes, opening_plies, random_prob, max_plies, path); done += len(rows)
+            rows = _play_games(k, derive_seed(seed, 'games', c), nodes, opening_plies, random_prob, max_plies, path); done += len(rows)
             store.save('chess/positions', dict(rows=rows), cfg)
         df = pd.DataFrame(rows); df['game'] += c * chunk; frames.append(df)
     out = pd.concat(frames, ignore_index=True)
@@ -227,7 +227,7 @@ def squash(eval_pawns) -> torch.Tensor: return torch.tanh(torch.tensor(np.asarra
 
 def chess_dataset(positions:pd.DataFrame, test_frac:float=0.2, seed:int=0) -> Dataset:
     "Encoded positions and squashed evaluations, split by game."
-    games = positions.game.unique(); rng = np.random.default_rng(seed); rng.shuffle(games)
+    games = positions.game.unique(); rng = np.random.default_rng(derive_seed(seed, 'split')); rng.shuffle(games)
     test_games = set(games[:max(1, int(len(games) * test_frac))])
     te = positions.game.isin(test_games).to_numpy().copy()   # writable: torch indexes with it
     x, y = encode_fens(positions.fen), squash(positions['eval'].values)
@@ -360,7 +360,7 @@ def chess_backprop(model:nn.Module, probe, # a binary probe of a chess concept, 
 
 def random_edits(positions, n_edits, seed:int=0) -> list:
     "The control for `chess_backprop`: each position after `n_edits[i]` random legal single edits."
-    rng = np.random.default_rng(seed); out = []
+    rng = np.random.default_rng(derive_seed(seed, 'random-edits')); out = []
     for pos, n in zip(positions, n_edits):
         b = as_board(pos)
         for _ in range(int(n)):

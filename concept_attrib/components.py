@@ -14,7 +14,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint
+from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint, derive_seed, seed_generator
 from .attribution import _margin, _pearson, _spearman
 
 # %% auto #0
@@ -175,7 +175,7 @@ def mask_dataset(model:nn.Module, comps:Components, x:torch.Tensor, y:torch.Tens
         cfg = dict(base, index=c)
         if store.has('components/margins', cfg): d = store.load('components/margins', cfg)
         else:
-            mk = torch.rand(chunk, comps.n, generator=torch.Generator().manual_seed(seed * 1_000_003 + c)) < alpha
+            mk = torch.rand(chunk, comps.n, generator=seed_generator(seed, 'masks', c)) < alpha
             d = dict(masks=mk, margins=ablated_margins(model, comps, mk, x, y, batch_size))
             if not torch.isfinite(d['margins']).all(): raise FloatingPointError("Some ablated margins are NaN/inf; the model's outputs overflow under ablation.")
             store.save('components/margins', d, cfg)
@@ -193,7 +193,7 @@ class LinearAttribution:
     def __repr__(self): return f"LinearAttribution({self.method}: {self.weights.shape[0]} examples x {self.weights.shape[1]} components, {self.info})"
 
 def _split(m, seed=0):
-    p = torch.randperm(m, generator=torch.Generator().manual_seed(seed)); h = max(1, m // 10)
+    p = torch.randperm(m, generator=seed_generator(seed, 'split')); h = max(1, m // 10)
     return p[h:], p[:h]
 
 def _cg(matvec, B, lam, iters=200, tol=1e-6):
@@ -239,7 +239,7 @@ def fit_extracted_linear(ds:MaskDataset, hidden:int=256, epochs:int=2000, lr:flo
     mu, sd = Y.mean(0), Y.std(0).clamp_min(1e-6); Z = (Y - mu) / sd
     tr, va = _split(len(X))
     with torch.random.fork_rng():
-        torch.manual_seed(seed)
+        torch.manual_seed(derive_seed(seed, 'init'))
         net = nn.Sequential(nn.Linear(X.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, Y.shape[1]))
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     best, best_state, since = float('inf'), None, 0
@@ -306,7 +306,7 @@ def edit(model:nn.Module, comps:Components, attr:LinearAttribution, x:torch.Tens
     w = attr.weights[group].mean(0) - (attr.weights[~group].mean(0) if specific else 0)
     score = w * (1 if direction == 'raise' else -1)
     order = score.argsort(descending=True)
-    g = torch.Generator().manual_seed(seed)
+    g = seed_generator(seed, 'random-components')
     masks, labels = [torch.zeros(comps.n, dtype=torch.bool)], [('none', 0, 0)]
     for k in ks:
         mk = torch.zeros(comps.n, dtype=torch.bool); mk[order[:k]] = True; masks.append(mk); labels.append(('top', k, 0))

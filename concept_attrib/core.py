@@ -13,15 +13,46 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['seed_everything', 'default_device', 'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache',
-           'capture', 'global_avg_pool', 'collect_activations', 'ArtifactMissing', 'config_hash', 'content_hash',
-           'model_fingerprint', 'atomic_write', 'default_store_root', 'ArtifactStore', 'fig_png', 'Explorer']
+__all__ = ['SEED_ENV', 'seed_shift', 'derive_seed', 'seed_generator', 'seed_setting', 'seed_everything', 'default_device',
+           'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache', 'capture', 'global_avg_pool',
+           'collect_activations', 'ArtifactMissing', 'config_hash', 'content_hash', 'model_fingerprint', 'atomic_write',
+           'default_store_root', 'ArtifactStore', 'fig_png', 'Explorer']
 
 # %% ../nbs/00_core.ipynb #59a24fd7
-def seed_everything(seed:int # the seed for Python's `random`, NumPy and torch
+SEED_ENV = 'CONCEPT_ATTRIB_SEED'
+
+def seed_shift() -> int:
+    "The run-wide seed setting: the integer in `$CONCEPT_ATTRIB_SEED`, 0 when unset."
+    v = os.environ.get(SEED_ENV, '').strip() or '0'
+    try: return int(v)
+    except ValueError: raise ValueError(f"${SEED_ENV} must be an integer, not {v!r}: unset it, or set it to 0, 1, 2, ...") from None
+
+def derive_seed(seed:int, # the seed the caller was given
+                *keys # what the draw is for, e.g. ('order', epoch): ints and strings
+               ) -> int:
+    "The one seed for the draw `keys` of the run with `seed`: a hash of both and of `seed_shift()`, in [0, 2**63)."
+    h = hashlib.blake2b(repr((seed_shift(), int(seed)) + tuple(keys)).encode(), digest_size=8).digest()
+    return int.from_bytes(h, 'little') >> 1
+
+def seed_generator(seed:int, *keys) -> torch.Generator:
+    "A torch generator seeded with `derive_seed(seed, *keys)`."
+    return torch.Generator().manual_seed(derive_seed(seed, *keys))
+
+@contextlib.contextmanager
+def seed_setting(n:int):
+    "Run the block under `CONCEPT_ATTRIB_SEED=n` (this process and the workers it starts), then restore the old setting."
+    old = os.environ.get(SEED_ENV); os.environ[SEED_ENV] = str(int(n))
+    try: yield n
+    finally:
+        if old is None: os.environ.pop(SEED_ENV, None)
+        else: os.environ[SEED_ENV] = old
+
+def seed_everything(seed:int, # the seed of the run
+                    *keys # what for (default: a training run's initial weights)
                    ):
-    "Seed every random number generator a training run touches, so that a run with the same seed repeats."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    "Seed Python's `random`, NumPy and torch with `derive_seed(seed, *keys)`, so that a run with the same seed repeats."
+    s = derive_seed(seed, *(keys or ('init',)))
+    random.seed(s); np.random.seed(s % 2**32); torch.manual_seed(s)
 
 def default_device():
     "The device work goes to: CUDA when there is one, else the CPU."
@@ -177,7 +208,13 @@ class ArtifactStore:
     def dir(self, name:str, config) -> Path:
         "The folder of artifact `name` made with `config` (for files written by other libraries)."
         if not name or name.startswith('/') or '..' in Path(name).parts: raise ValueError(f"Bad artifact name {name!r}: use a relative name like 'ensemble/member_3'.")
-        return self.root/name/config_hash(config)
+        return self.base/name/config_hash(config)
+
+    @property
+    def base(self) -> Path:
+        "Where this seed setting's artifacts live: the root, or `root/seed-setting-N` under `CONCEPT_ATTRIB_SEED=N`."
+        s = seed_shift()
+        return self.root if s == 0 else self.root/f'seed-setting-{s}'
 
     def has(self, name:str, config) -> bool:
         "Whether a complete artifact `name` made with exactly `config` exists."
@@ -218,7 +255,7 @@ class ArtifactStore:
 
     def configs(self, name:str) -> list:
         "Every config stored under `name`."
-        base = self.root/name
+        base = self.base/name
         return [json.loads(p.read_text())['config'] for p in sorted(base.glob('*/meta.json'))]
 
     def cached(self, name:str, config, compute):

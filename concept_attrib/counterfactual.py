@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from .core import ArtifactStore, Explorer, fig_png
+from .core import ArtifactStore, Explorer, fig_png, seed_generator
 from .data import concept_dataset, show_images
 from .models import train_stacked, _model_config
 from .probes import concept_features, layer_probes, probe_metrics
@@ -140,7 +140,7 @@ def counterfactual(model, # architecture of the retrained models (config dict or
     removed, conds = {}, [('none', None, 0, 0)]
     for k in ks[1:]:
         for d in range(draws):
-            removed['random', k, d] = torch.randperm(n, generator=torch.Generator().manual_seed(10_000 * d + k))[:k].sort().values
+            removed['random', k, d] = torch.randperm(n, generator=seed_generator(0, 'random-removal', k, d))[:k].sort().values
             conds.append(('random', None, k, d))
         for a in attributions:
             removed[a.concept, k] = a.aggregate.argsort(descending=True)[:k]   # strongest proponent first

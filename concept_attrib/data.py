@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from .core import derive_seed
 
 # %% auto #0
 __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'CALIFORNIA_FEATURES', 'CALIFORNIA_TARGET', 'FOOTWEAR_CLASSES',
@@ -154,7 +155,7 @@ def show_images(x:torch.Tensor, # (N, 1, H, W) or (N, H, W) images in [0, 1]
 
 # %% ../nbs/01_data.ipynb #93367b79
 def _stratified_split(y:np.ndarray, test_per_class:int, seed:int=0):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(derive_seed(seed, 'split'))
     test = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:test_per_class] for c in np.unique(y)])
     mask = np.zeros(len(y), bool); mask[test] = True
     return np.flatnonzero(~mask), np.sort(test)
@@ -228,7 +229,7 @@ def california_split(df:pd.DataFrame, features=None, test_frac:float=0.2, seed:i
     features = list(features or CALIFORNIA_FEATURES)
     unknown = [f for f in features if f not in df.columns]
     if unknown: raise DataError(f"Unknown features {unknown}; choose from {list(df.columns)}.")
-    idx = np.random.default_rng(seed).permutation(len(df)); n_test = int(len(df) * test_frac)
+    idx = np.random.default_rng(derive_seed(seed, 'split')).permutation(len(df)); n_test = int(len(df) * test_frac)
     te, tr = idx[:n_test], idx[n_test:]
     X = df[features].to_numpy(np.float32); y = df[CALIFORNIA_TARGET].to_numpy(np.float32)
     mu, sd = X[tr].mean(0), X[tr].std(0) + 1e-8

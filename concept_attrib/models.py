@@ -14,7 +14,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import seed_everything, ArtifactStore, config_hash
+from .core import seed_everything, seed_generator, ArtifactStore, config_hash
 from .parallel import run_jobs
 from .data import Dataset, Split, DataError, check_lengths
 
@@ -144,7 +144,7 @@ def _is_image(x): return x.ndim == 4
 
 def _epoch_order(idx, seed, epoch):
     "The order in which training examples `idx` are visited in `epoch` by the run with `seed`."
-    return idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed * 100003 + epoch))]
+    return idx[torch.randperm(len(idx), generator=seed_generator(seed, 'order', epoch))]
 
 def _loss(out, y):
     return F.cross_entropy(out, y) if y.dtype == torch.long else F.mse_loss(out.reshape(y.shape), y.float())

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-from .core import ArtifactStore, content_hash, model_fingerprint
+from .core import ArtifactStore, content_hash, model_fingerprint, SEED_ENV, seed_shift
 
 # %% auto #0
 __all__ = ['BACKENDS', 'job_key', 'run_jobs']
@@ -62,9 +62,10 @@ def _by_reference(job:dict) -> dict:
 
 def _resolve(job:dict) -> dict: return {k: v.load() if isinstance(v, _DataRef) else v for k, v in job.items()}
 
-def _call(fn_path:str, job:dict, threads:int|None=None):
-    "Run one job in a worker: import the function, load referenced data, use `threads` torch threads."
+def _call(fn_path:str, job:dict, threads:int|None=None, seeds:int|None=None):
+    "Run one job in a worker: import the function, load referenced data, use `threads` torch threads and the caller's seed setting."
     if threads: torch.set_num_threads(threads)
+    if seeds is not None: os.environ[SEED_ENV] = str(seeds)
     mod, name = fn_path.rsplit('.', 1)
     return getattr(importlib.import_module(mod), name)(**_resolve(job))
 
@@ -116,12 +117,12 @@ def run_jobs(fn, # an importable function, called as fn(**job)
             for i in todo: done(i, fn(**jobs[i]))
         elif backend == 'local':
             with ProcessPoolExecutor(min(workers or os.cpu_count(), len(todo)), mp_context=mp.get_context('spawn')) as ex:
-                futs = {ex.submit(_call, path, _by_reference(jobs[i]), threads_per_worker): i for i in todo}
+                futs = {ex.submit(_call, path, _by_reference(jobs[i]), threads_per_worker, seed_shift()): i for i in todo}
                 for f in as_completed(futs): done(futs[f], f.result())
         elif todo:
             ray = _ray_init(ray_address, threads_per_worker)
             remote = ray.remote(num_cpus=threads_per_worker, max_retries=0)(_call)
-            pending = {remote.remote(path, _by_reference(jobs[i]), threads_per_worker): i for i in todo}
+            pending = {remote.remote(path, _by_reference(jobs[i]), threads_per_worker, seed_shift()): i for i in todo}
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready: done(pending.pop(ref), ray.get(ref))

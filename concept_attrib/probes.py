@@ -14,13 +14,13 @@ from tqdm.auto import tqdm
 from dataclasses import dataclass
 from pathlib import Path
 from .core import (collect_activations, global_avg_pool, resolve_layers, UnknownLayerError,
-                                 ArtifactStore, Explorer, fig_png)
+                                 ArtifactStore, Explorer, fig_png, seed_generator)
 
 # %% auto #0
-__all__ = ['REDUCTIONS', 'MIN_EXAMPLES', 'MIN_PER_CLASS', 'reduce_activation', 'layer_features', 'ProbeError', 'LinearProbe',
-           'fit_probes', 'fit_probe', 'probe_metrics', 'ConceptFeatures', 'concept_features', 'layer_probes',
-           'probe_layers', 'probe_ensemble', 'summarize_sweep', 'plot_depth', 'save_probe', 'load_probe',
-           'ProbeExplorer']
+__all__ = ['REDUCTIONS', 'MIN_EXAMPLES', 'MIN_PER_CLASS', 'SPREAD_FLOOR', 'reduce_activation', 'layer_features', 'ProbeError',
+           'LinearProbe', 'fit_probes', 'fit_probe', 'probe_metrics', 'ConceptFeatures', 'concept_features',
+           'layer_probes', 'probe_layers', 'probe_ensemble', 'summarize_sweep', 'plot_depth', 'save_probe',
+           'load_probe', 'ProbeExplorer']
 
 # %% ../nbs/03_probes.ipynb #801f181b
 REDUCTIONS = ('pool', 'flatten', 'both')
@@ -86,6 +86,8 @@ def _infer_kind(labels):
     return 'binary' if set(labels.unique().tolist()) <= {0., 1.} else 'regression'
 
 # %% ../nbs/03_probes.ipynb #bace734f
+SPREAD_FLOOR = 1e-2   # no unit is standardised by less than this share of the median unit's spread
+
 def _objective(kind, Z, y, w, b, l2, sw=None):
     out = Z @ w + b
     data = F.binary_cross_entropy_with_logits(out, y, weight=sw) if kind == 'binary' else 0.5 * ((out - y)**2).mean()
@@ -136,7 +138,8 @@ def fit_probes(feats:torch.Tensor, # (N, D) training features
     bad = [k for k in ks if k is not None and k < 1]
     if bad: raise ValueError(f"k must be at least 1 (or None for a dense probe), got {bad[0]}.")
     mean, std = feats.mean(0), feats.std(0)
-    std = torch.where(std > 0, std, torch.ones_like(std))   # constant units stay at zero after standardising
+    floor = SPREAD_FLOOR * (std[std > 0].median() if (std > 0).any() else 1)
+    std = torch.where(std > 0, std.clamp_min(floor), torch.ones_like(std))   # constant units stay at zero; nearly constant ones are not blown up
     Z = (feats - mean) / std
     sw = None
     if balance:
@@ -169,8 +172,8 @@ def probe_metrics(probe:LinearProbe, feats:torch.Tensor, labels:torch.Tensor) ->
     return dict(r2=(1 - ((pred - labels)**2).sum() / ((labels - labels.mean())**2).sum()).item())
 
 # %% ../nbs/03_probes.ipynb #6c1d8175
-def _subsample(n, m, seed):
-    return torch.arange(n) if m is None or m >= n else torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:m].sort().values
+def _subsample(n, m, seed, part):
+    return torch.arange(n) if m is None or m >= n else torch.randperm(n, generator=seed_generator(seed, 'subsample', part))[:m].sort().values
 
 @dataclass
 class ConceptFeatures:
@@ -186,7 +189,7 @@ def concept_features(model:nn.Module, concept, # a `ConceptData`
     layers = list([layers] if isinstance(layers, str) else layers or getattr(model, 'block_names', None) or [])
     if not layers: raise ValueError("Name the layers to probe (the model has no `block_names`).")
     resolve_layers(model, layers)
-    tr, te = _subsample(len(concept.x_train), n_train, seed), _subsample(len(concept.x_test), n_test, seed + 1)
+    tr, te = _subsample(len(concept.x_train), n_train, seed, 'train'), _subsample(len(concept.x_test), n_test, seed, 'test')
     return ConceptFeatures(concept.name, reduce, layers, tr, te, layer_features(model, concept.x_train[tr], layers, reduce),
                            layer_features(model, concept.x_test[te], layers, reduce))
 

@@ -9,7 +9,7 @@ def tabular_backprop():
     from concept_attrib.probes import concept_features, layer_probes
     housing = load_california_housing()
     bpp = concept_dataset('bedrooms_per_person', housing)
-    mlp = train(TabularMLP(n_in=8), california_split(housing), epochs=10, batch_size=128, lr=0.05, progress=False).model
+    mlp = train(TabularMLP(n_in=8), california_split(housing), epochs=10, batch_size=128, lr=0.02, progress=False).model
     probe = layer_probes(concept_features(mlp, bpp, 'act2', n_train=4000, n_test=1000), bpp, 'act2')[None]
     return mlp, probe, bpp
 
