@@ -236,7 +236,7 @@ class ArtifactStore:
         d = self.dir(name, config)
         if not self.has(name, config):
             others = self.configs(name)
-            msg = f"No artifact {name!r} with config {_canon(config)} in {self.root}."
+            msg = f"No artifact {name!r} with config {_canon(config)} in {self.base}."
             if others:
                 want = json.loads(_canon(config))
                 diffs = [sorted(k for k in set(want) | set(o) if want.get(k) != o.get(k)) if isinstance(o, dict) and isinstance(want, dict) else 'all'

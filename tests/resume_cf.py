@@ -28,7 +28,9 @@ def main(store_dir, out):
 RUN = Path(__file__)
 N_JOBS = 8
 
-def jobs_done(store) -> int: return len(list((Path(store)/'counterfactual'/'jobs').glob('*/meta.json')))
+def jobs_done(store) -> int:
+    from concept_attrib.core import ArtifactStore   # the store keeps each seed setting's jobs in their own folder
+    return len(list((ArtifactStore(store).base/'counterfactual'/'jobs').glob('*/meta.json')))
 
 def run(store, out, kill_after_jobs=None, timeout=900):
     "Run the small counterfactual; with `kill_after_jobs`, SIGKILL it (and its workers) once that many jobs are stored."
