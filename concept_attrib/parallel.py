@@ -62,10 +62,10 @@ def _by_reference(job:dict) -> dict:
 
 def _resolve(job:dict) -> dict: return {k: v.load() if isinstance(v, _DataRef) else v for k, v in job.items()}
 
-def _call(fn_path:str, job:dict, threads:int|None=None, seeds:int|None=None):
+def _call(fn_path:str, job:dict, threads:int|None=None, setting:int|None=None):
     "Run one job in a worker: import the function, load referenced data, use `threads` torch threads and the caller's seed setting."
     if threads: torch.set_num_threads(threads)
-    if seeds is not None: os.environ[SEED_ENV] = str(seeds)
+    if setting is not None: os.environ[SEED_ENV] = str(setting)
     mod, name = fn_path.rsplit('.', 1)
     return getattr(importlib.import_module(mod), name)(**_resolve(job))
 
