@@ -21,48 +21,38 @@ from trak.gradient_computers import FunctionalGradientComputer
 from .parallel import run_jobs
 from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint, derive_seed, seed_generator
 from .probes import LinearProbe, reduce_activation, layer_features, concept_features, layer_probes
+from .outputs import Output, TaskMargin, Prediction, ProbeOutput, as_output, output_values, margin
+from .core import config_hash
 
 # %% auto #0
-__all__ = ['PROJECTORS', 'TrainOrConceptOutput', 'SparseProjector', 'AttributionError', 'TRAK', 'target_outputs',
-           'LDSGroundTruth', 'lds_ground_truth', 'lds', 'ConceptAttribution', 'attribute_concept',
-           'AttributionExplorer']
+__all__ = ['PROJECTORS', 'TrakOutput', 'SparseProjector', 'AttributionError', 'TRAK', 'target_outputs', 'LDSGroundTruth',
+           'lds_ground_truth', 'lds', 'ConceptAttribution', 'attribute_concept', 'AttributionExplorer']
 
 # %% ../nbs/04_attribution.ipynb #e26ff095
-def _margin(logits, label):
-    "log(p / (1 - p)) of the correct class: its logit minus the logsumexp of the others (vmap-safe)."
-    mask = torch.arange(logits.shape[-1], device=logits.device) == label
-    others = logits.masked_fill(mask, float('-inf')).logsumexp(-1)
-    return (logits * mask).sum(-1) - others
+_margin = margin   # the name the components module imported
 
-class TrainOrConceptOutput(AbstractModelOutput):
-    "Correct-class margin for training examples; for targets, the margin or a frozen probe's output on its layer."
-    def __init__(self, probe:LinearProbe|None=None):
-        self.probe, self.scoring = None, False
-        self.set_probe(probe)
+class _Call(nn.Module):
+    "Runs a function of (model, x, y) as a module, so `functional_call` can swap in traker's weights while the function sees the model."
+    def __init__(self, model): super().__init__(); self.model = model
+    def forward(self, x, y, fn): return fn(self.model, x, y)
 
-    def set_probe(self, probe:LinearProbe|None):
-        if probe is not None:
-            if not isinstance(probe, LinearProbe): raise TypeError(f"A concept output needs a LinearProbe, not {type(probe).__name__}.")
-            if 'layer' not in probe.info: raise ValueError("This probe does not say which layer it reads (probe.info['layer']); fit it with `layer_probes` or set the info.")
-            probe = copy.deepcopy(probe).eval().requires_grad_(False)
-        self.probe = probe
+class TrakOutput(AbstractModelOutput):
+    "traker's model output made of ours: training examples through `train` (and its loss term), targets through `target` while scoring."
+    def __init__(self, train:Output):
+        self.train, self.target, self.scoring, self._calls = train, None, False, {}
 
-    def get_output(self, model, weights, buffers, image, label):
-        x = image.unsqueeze(0)
-        if self.scoring and self.probe is not None:
-            layer = self.probe.info['layer']; act = {}
-            mod = dict(model.named_modules())[layer]
-            h = mod.register_forward_hook(lambda m, i, o: act.__setitem__('a', o))
-            try: torch.func.functional_call(model, (weights, buffers), x)
-            finally: h.remove()
-            return self.probe(reduce_activation(act['a'], self.probe.info.get('reduce', 'pool'))).sum()
-        return _margin(torch.func.functional_call(model, (weights, buffers), x), label).sum()
+    def _run(self, fn, model, weights, buffers, x, y):
+        call = self._calls.get(id(model)) or self._calls.setdefault(id(model), _Call(model))
+        pre = lambda d: {f'model.{k}': v for k, v in d.items()}
+        return torch.func.functional_call(call, (pre(weights), pre(buffers)), (x, y, fn))
+
+    def get_output(self, model, weights, buffers, x, y):
+        out = self.target if self.scoring and self.target is not None else self.train
+        return self._run(out, model, weights, buffers, x.unsqueeze(0), y.unsqueeze(0)).sum()
 
     def get_out_to_loss_grad(self, model, weights, buffers, batch):
-        images, labels = batch
-        with torch.no_grad(): logits = torch.func.functional_call(model, (weights, buffers), images)   # a weight, no graph
-        p = logits.softmax(-1).gather(1, labels[:, None])
-        return (1 - p).detach()
+        x, y = batch
+        with torch.no_grad(): return self._run(self.train.loss_weight, model, weights, buffers, x, y).reshape(len(x), 1).detach()
 
 # %% ../nbs/04_attribution.ipynb #afe635eb
 class SparseProjector(AbstractProjector):
@@ -110,6 +100,19 @@ def _ids_hash(idx) -> str: return content_hash(np.asarray(idx, dtype=np.int64))
 
 PROJECTORS = ('sparse', 'gaussian')
 
+def _select_params(model:nn.Module, params) -> list|None:
+    "The names of the parameters TRAK attributes through: exact names or module prefixes; None keeps all."
+    if params is None: return None
+    names = [n for n, _ in model.named_parameters()]
+    want = [params] if isinstance(params, str) else list(params)
+    out = [n for n in names if any(n == w or n.startswith(w + '.') for w in want)]
+    unknown = [w for w in want if not any(n == w or n.startswith(w + '.') for n in names)]
+    if unknown:
+        import difflib
+        near = sorted({m for w in unknown for m in difflib.get_close_matches(w, names + [n.rsplit('.', 1)[0] for n in names], n=3)})
+        raise ValueError(f"No parameters named or under {unknown}{'; nearest: ' + ', '.join(near) if near else ''}. Give parameter names or module prefixes such as 'fc'.")
+    return out
+
 @contextlib.contextmanager
 def _traker_bars_off():
     "traker draws a progress bar per call over the member ids it finalises; `TRAK` shows its own bars, so those are hidden."
@@ -119,13 +122,17 @@ def _traker_bars_off():
     finally: _traker_module.tqdm = bar
 
 class _KeepOutputGradients(FunctionalGradientComputer):
-    "traker's per-example gradients, keeping the outputs: the out-to-loss term of the margin, 1 - p = σ(-margin), then needs no second forward pass."
+    "traker's per-example gradients, only for the parameters TRAK attributes through, keeping the outputs (the margin's 1 - p = σ(-margin) then needs no second pass)."
     _last = None
     def compute_per_sample_grad(self, batch):
-        f = torch.func.grad_and_value(self.modelout_fn.get_output, argnums=1)
-        grads, out = torch.func.vmap(f, in_dims=(None, None, None, *([0] * len(batch))), randomness='different')(
-            self.model, self.func_weights, self.func_buffers, *batch)
-        self._last = (batch[0], out.detach()) if not self.modelout_fn.scoring else None
+        wrt = self.grad_wrt
+        free = self.func_weights if wrt is None else {k: self.func_weights[k] for k in wrt}
+        fixed = {} if wrt is None else {k: v.detach() for k, v in self.func_weights.items() if k not in free}
+        model, out_fn = self.model, self.modelout_fn.get_output
+        def f(free, buffers, *b): return out_fn(model, {**fixed, **free}, buffers, *b)   # gradients of the free parameters only
+        grads, out = torch.func.vmap(torch.func.grad_and_value(f, argnums=0), in_dims=(None, None, *([0] * len(batch))), randomness='different')(
+            free, self.func_buffers, *batch)
+        self._last = (batch[0], out.detach()) if not self.modelout_fn.scoring and isinstance(self.modelout_fn.train, TaskMargin) else None
         return grads
     def compute_loss_grad(self, batch):
         if self._last is not None and self._last[0] is batch[0]: return torch.sigmoid(-self._last[1])[:, None]
@@ -138,10 +145,14 @@ class TRAK:
                  train_idx=None, # the training examples the members were trained on (default: all)
                  proj_dim:int=512, projector:str='sparse', # 'sparse' (`SparseProjector`) or 'gaussian' (traker's)
                  lambda_reg='auto', # λ added to ΦᵀΦ: 'auto' or a number
-                 store:ArtifactStore|None=None, name:str='trak', batch_size:int=100, seed:int=0, progress:bool=True):
+                 store:ArtifactStore|None=None, name:str='trak', batch_size:int=100, seed:int=0, progress:bool=True,
+                 train_output=None, # what the training loss is a function of (an `Output`): default the margin for class labels, else the prediction
+                 params=None): # attribute through these parameters only: names or module prefixes ('layer4', 'fc'); None: all
         models = getattr(models, 'models', models)
         self.models = list(models) if isinstance(models, (list, tuple)) else [models]
         if not self.models: raise ValueError("TRAK needs at least one trained model.")
+        from concept_attrib.data import as_data
+        data = as_data(data)
         if projector not in PROJECTORS: raise ValueError(f"projector must be one of {PROJECTORS}, not {projector!r}.")
         self.train_idx = torch.arange(len(data.train)) if train_idx is None else torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
         n = len(self.train_idx)
@@ -152,19 +163,25 @@ class TRAK:
                 raise ValueError(f"lambda_reg=0 with proj_dim={proj_dim} ≥ {n} training examples makes ΦᵀΦ singular and the scores noise; "
                                  "use lambda_reg='auto' or a positive value.")
         self.x, self.y = data.train.x[self.train_idx], data.train.y[self.train_idx]
-        if self.y.dtype != torch.long: raise ValueError("TRAK here attributes classifiers: the train split needs integer class labels.")
+        train_output = as_output(train_output) if train_output is not None else (TaskMargin() if self.y.dtype == torch.long else Prediction())
+        if isinstance(train_output, TaskMargin) and self.y.dtype != torch.long:
+            raise ValueError("The task margin needs integer class labels; for a regressor pass train_output=Prediction().")
         self.proj_dim, self.projector_kind, self.lambda_reg, self.batch_size, self.seed, self.progress = proj_dim, projector, lambda_reg, batch_size, seed, progress
-        grad_dim = sum(p.numel() for p in self.models[0].parameters())
+        self.params = _select_params(self.models[0], params)
+        grad_dim = sum(p.numel() for n, p in self.models[0].named_parameters() if self.params is None or n in self.params)
         proj = (SparseProjector(grad_dim, proj_dim, seed) if projector == 'sparse'
                 else BasicProjector(grad_dim, proj_dim, derive_seed(seed, 'projector') % 2**31, ProjectionType.normal, 'cpu', dtype=torch.float32))
         self.config = dict(models=[model_fingerprint(m) for m in self.models], data=data.name, train=_ids_hash(self.train_idx), n_train=n,
                            proj_dim=proj_dim, projector=getattr(proj, 'spec', projector), lambda_reg=lambda_reg, seed=seed)
+        if not isinstance(train_output, TaskMargin): self.config['train_output'] = train_output.key()
+        if self.params is not None: self.config['params'] = self.params
         self.store = store or ArtifactStore()
         self.dir = self.store.dir(name, self.config); self.dir.mkdir(parents=True, exist_ok=True)
         self.model = copy.deepcopy(self.models[0]).float().to(memory_format=torch.contiguous_format).eval()
-        self.output = TrainOrConceptOutput()
+        self.output = TrakOutput(train_output)
         self.traker = TRAKer(model=self.model, task=self.output, train_set_size=n, save_dir=str(self.dir), device='cpu',
-                             projector=proj, gradient_computer=_KeepOutputGradients, use_half_precision=False, lambda_reg=0., logging_level=logging.ERROR)
+                             projector=proj, gradient_computer=_KeepOutputGradients, use_half_precision=False, lambda_reg=0., logging_level=logging.ERROR,
+                             grad_wrt=self.params)
         self.lambdas = {}
 
     def __repr__(self): return f"TRAK({len(self.models)} members, {len(self.train_idx)} training examples, proj_dim={self.proj_dim}, {self.projector_kind} projector, in {self.dir})"
@@ -202,20 +219,24 @@ class TRAK:
         with _traker_bars_off(): self.traker.finalize_features(model_ids=[mid])
         self.lambdas[mid] = lam
 
-    def score(self, x:torch.Tensor, y:torch.Tensor, # targets: inputs and class labels
-              probe:LinearProbe|None=None, # None: the task output (margin); else this probe's concept output
-              name:str|None=None) -> torch.Tensor:
+    def score(self, x:torch.Tensor, y:torch.Tensor|None=None, # targets: inputs and labels (labels only matter to the task output)
+              probe:LinearProbe|None=None, # shorthand for output=ProbeOutput(probe)
+              name:str|None=None,
+              output=None # what to attribute (see `as_output`): None the training output, a probe, an `Output`, a function of (model, x, y)
+             ) -> torch.Tensor:
         "Scores (n_train, n_targets): how much each training example raised each target's output, averaged over members."
         if not self.featurized:
             raise AttributionError("Featurise the training examples first (call .featurize()): traker scores unfeaturised models as NaN.")
-        if probe is not None: resolve_layers(self.model, probe.info.get('layer', '?'))
-        x, y = torch.as_tensor(x).float(), torch.as_tensor(y).long()
+        if probe is not None and output is not None: raise ValueError("Give the probe or the output to attribute, not both.")
+        out = as_output(output if output is not None else probe) if (output is not None or probe is not None) else self.output.train
+        if isinstance(out, ProbeOutput): resolve_layers(self.model, out.layer)
+        x = torch.as_tensor(x).float()
+        y = torch.zeros(len(x), dtype=self.y.dtype) if y is None else torch.as_tensor(y).to(self.y.dtype)
         if len(x) != len(y) or len(x) == 0: raise ValueError(f"Give one label per target: {len(x)} inputs, {len(y)} labels.")
         if x.shape[1:] != self.x.shape[1:]: raise ValueError(f"Targets have shape {tuple(x.shape[1:])}, the training inputs {tuple(self.x.shape[1:])}.")
-        kind = 'task' if probe is None else f"concept-{probe.info.get('concept', 'probe')}-{probe.info['layer']}-k{probe.info.get('k', 'all')}"
-        fp = model_fingerprint(probe) if probe is not None else ''
-        exp = name or f"{kind}-{content_hash(x, y, fp.encode())}"
-        self.output.set_probe(probe); self.output.scoring = True
+        kind = 'task' if out is self.output.train else out.name
+        exp = name or f"{kind}-{content_hash(x, y, config_hash(out.key()).encode())}"
+        self.output.target = out; self.output.scoring = True
         try:
             for mid, m in enumerate(tqdm(self.models, desc=f'scoring {kind}', disable=not self.progress)):
                 self.traker.start_scoring_checkpoint(exp_name=exp, checkpoint=m.state_dict(), model_id=mid, num_targets=len(x))
@@ -223,19 +244,18 @@ class TRAK:
                     inds = np.arange(i, min(len(x), i + self.batch_size))
                     self.traker.score(batch=(x[inds], y[inds]), inds=inds)
             with _traker_bars_off(): scores = torch.as_tensor(np.array(self.traker.finalize_scores(exp_name=exp)))
-        finally: self.output.scoring = False; self.output.set_probe(None)
+        finally: self.output.scoring = False; self.output.target = None
         bad = ~torch.isfinite(scores)
         if bad.any(): raise AttributionError(f"{int(bad.sum())} of {scores.numel()} scores are NaN/inf (experiment {exp!r} in {self.dir}); delete that folder and featurise again.")
         return scores
 
 # %% ../nbs/04_attribution.ipynb #df78a623
-def target_outputs(model:nn.Module, x:torch.Tensor, y:torch.Tensor, probe:LinearProbe|None=None, batch_size:int=500) -> torch.Tensor:
-    "Each target's output under `model`: the correct-class margin, or `probe` on its layer's activation."
-    model = model.eval()
-    if probe is not None:
-        layer = probe.info['layer']
-        with torch.no_grad(): return probe(layer_features(model, x, layer, probe.info.get('reduce', 'pool'), batch_size)[layer])
-    with torch.no_grad(): return torch.cat([_margin(model(x[i:i+batch_size]), y[i:i+batch_size, None]) for i in range(0, len(x), batch_size)])
+def target_outputs(model:nn.Module, x:torch.Tensor, y:torch.Tensor|None=None, probe:LinearProbe|None=None, batch_size:int=500,
+                   output=None # any output (see `as_output`); `probe` is shorthand for a probe's
+                  ) -> torch.Tensor:
+    "Each target's output under `model` (`output_values`): the correct-class margin, a probe on its layer, or any `Output`."
+    if probe is not None and output is not None: raise ValueError("Give the probe or the output, not both.")
+    return output_values(model, x, y, output if output is not None else probe, batch_size)
 
 @dataclass
 class LDSGroundTruth:
@@ -260,33 +280,42 @@ class LDSGroundTruth:
         c = '' if self.ceiling is None else f", seed-noise ceiling {self.ceiling:.3f}, reliability of the mean {self.reliability:.3f}"
         return f"LDSGroundTruth({self.masks.shape[0]} subsets of {self.masks.shape[1]} examples, {self.runs.shape[1]} run(s) each, {self.outputs.shape[1]} targets{c})"
 
-def _lds_stack_job(model, data, seeds, member_idx, x, y, probe=None, store=None, **train_kw):
+def _lds_stack_job(model, data, seeds, member_idx, x, y, output=None, store=None, **train_kw):
     "One job of the LDS harness: retrain a stack of subsets, return the targets' outputs under each retrained model."
     from concept_attrib.models import train_stacked
     res = train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='lds/model', progress=False, **train_kw)
-    return torch.stack([target_outputs(r.model, x, y, probe) for r in res])
+    return torch.stack([output_values(r.model, x, y, output) for r in res])
 
-def lds_ground_truth(model, # architecture: config dict or library model
+def lds_ground_truth(model, # what to retrain: a config dict, a library model, a factory or 'module:function' (`ModelFactory`)
                      data, train_idx, # the attributed training examples
                      x:torch.Tensor, y:torch.Tensor, # targets
-                     probe:LinearProbe|None=None, # concept output (None: task margin)
-                     m:int=16, alpha:float=0.5, seed:int=0, epochs:int=2, batch_size:int=64, stack:int=8,
+                     probe:LinearProbe|None=None, # shorthand for output=ProbeOutput(probe)
+                     m:int=16, alpha:float=0.5, seed:int=0, epochs:int|None=None, batch_size:int|None=None, stack:int=8,
                      repeats:int=1, # retrainings of each subset with other seeds: averaged, and they measure the seed-noise ceiling
                      store:ArtifactStore|None=None, progress:bool=True,
                      backend:str='local', workers:int=1, ray_address:str|None=None, # how the stacks run (`run_jobs`)
+                     output=None, # what to record (see `as_output`): None the task margin, a probe, an `Output`, a function
+                     recipe=None, # how each model retrains (`Recipe`); default `RETRAIN_RECIPE` (10 epochs, batches of 64); epochs= and batch_size= override it
                      **train_kw) -> LDSGroundTruth:
     "Retrain on m random α-subsets and record the targets' outputs; cached in `store` and resumable model by model."
-    from concept_attrib.models import _model_config
+    from concept_attrib.models import ModelFactory, as_recipe, RETRAIN_RECIPE, Recipe
     from concept_attrib.attribution import _lds_stack_job   # workers import the job from the package
+    r = as_recipe(RETRAIN_RECIPE if recipe is None else recipe, epochs=epochs, batch_size=batch_size)
+    if probe is not None and output is not None: raise ValueError("Give the probe or the output, not both.")
+    out = as_output(output if output is not None else probe)
     if not 0 < alpha < 1: raise ValueError(f"alpha is the share of training examples each subset keeps; it must lie in (0, 1), not {alpha}.")
     if repeats < 1: raise ValueError(f"repeats must be at least 1, not {repeats}.")
     if m < 3: raise ValueError(f"A Spearman correlation across subsets needs at least 3 subsets, got m={m}.")
+    from concept_attrib.data import as_data
+    data = as_data(data)
     train_idx = torch.as_tensor(np.asarray(train_idx), dtype=torch.long); n = len(train_idx)
     store = store or ArtifactStore()
-    mc = _model_config(model)
-    cfg = dict(model=mc, data=data.name, train=_ids_hash(train_idx), m=m, alpha=alpha, seed=seed, repeats=repeats, epochs=epochs, batch_size=batch_size, train_kw=train_kw,
+    mc = ModelFactory(model)
+    cfg = dict(model=mc.key, data=data.name, train=_ids_hash(train_idx), m=m, alpha=alpha, seed=seed, repeats=repeats, epochs=r.epochs, batch_size=r.batch_size, train_kw=train_kw,
                targets=content_hash(torch.as_tensor(x).float(), torch.as_tensor(y).long()),
-               output='margin' if probe is None else dict(probe=model_fingerprint(probe), **probe.info))
+               output=out.key())
+    rest = {k: v for k, v in r.key().items() if k not in ('epochs', 'batch_size') and v != Recipe().key().get(k)}
+    if rest: cfg['recipe'] = rest     # settings beyond epochs and batch size, when they differ from the defaults
     if store.has('lds/ground_truth', cfg):
         d = store.load('lds/ground_truth', cfg); return LDSGroundTruth(d['masks'], d['runs'].mean(1), d['runs'], cfg)
     g = seed_generator(seed, 'lds-subsets')
@@ -296,7 +325,7 @@ def lds_ground_truth(model, # architecture: config dict or library model
     runs = [(j, r) for r in range(repeats) for j in range(m)]
     parts = [runs[c:c + stack] for c in range(0, len(runs), stack)]
     jobs = [dict(model=mc, data=data, seeds=[derive_seed(seed, 'lds', r, j) for j, r in part], member_idx=[train_idx[masks[j]] for j, r in part],
-                 x=x, y=y, probe=probe, store=store, epochs=epochs, batch_size=batch_size, **train_kw) for part in parts]
+                 x=x, y=y, output=out, store=store, recipe=r, **train_kw) for part in parts]
     done = run_jobs(_lds_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address, progress=progress,
                     desc=f'LDS: retraining {len(runs)} models on {alpha:.0%} subsets')
     outputs = {jr: o for part, out in zip(parts, done) for jr, o in zip(part, out)}
@@ -371,14 +400,14 @@ class ConceptAttribution:
 def attribute_concept(trak:TRAK, concept, # a `ConceptData` whose train split is `trak`'s training data
                       probe:LinearProbe, n_targets:int=100, seed:int=0, classes=None) -> ConceptAttribution:
     "Score `n_targets` of the concept's held-out examples with the probe's concept output."
-    if probe.info.get('concept', concept.name) != concept.name:
-        raise ValueError(f"The probe was fitted for {probe.info['concept']!r}, not {concept.name!r}.")
+    if (probe.concept or concept.name) != concept.name:
+        raise ValueError(f"The probe was fitted for {probe.concept!r}, not {concept.name!r}.")
     pool = (concept.c_test == 1).nonzero().flatten() if concept.kind == 'binary' else torch.arange(len(concept.c_test))
     if len(pool) == 0: raise ValueError(f"No held-out examples of {concept.name!r} to score.")
     g = seed_generator(seed, 'targets')
     tgt = pool[torch.randperm(len(pool), generator=g)[:n_targets]].sort().values
     scores = trak.score(concept.x_test[tgt], concept.y_test[tgt], probe=probe)
-    return ConceptAttribution(concept.name, probe.info['layer'], scores, trak.train_idx, trak.y, tgt, list(classes or []))
+    return ConceptAttribution(concept.name, probe.layer, scores, trak.train_idx, trak.y, tgt, list(classes or []))
 
 # %% ../nbs/04_attribution.ipynb #16be22cc
 class AttributionExplorer(Explorer):

@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import Explorer, capture, fig_png, resolve_layers, seed_everything, seed_generator
 from .probes import LinearProbe, reduce_activation
+from .outputs import ProbeOutput
+from .core import frozen
 
 # %% auto #0
 __all__ = ['BackpropError', 'LatentSpace', 'BackpropResult', 'probe_output', 'concept_backprop', 'to_units', 'per_person',
@@ -56,10 +58,7 @@ class BackpropResult:
 
 def probe_output(model:nn.Module, probe:LinearProbe, x:torch.Tensor, as_probability:bool=True) -> torch.Tensor:
     "The probe's output on `model`'s activation of its layer for inputs `x` (a probability for a binary probe), differentiable."
-    layer = probe.info['layer']
-    with capture(model, layer, detach=False) as acts: model(x)
-    out = probe(reduce_activation(acts[layer], probe.info.get('reduce', 'pool')))
-    return torch.sigmoid(out) if probe.kind == 'binary' and as_probability else out
+    return ProbeOutput(probe, as_probability)(model, x)
 
 def _expected_shape(model):
     c = getattr(model, 'config', {})
@@ -78,11 +77,11 @@ def concept_backprop(model:nn.Module, probe:LinearProbe,
     "Find, per input, a change that drives the probe's output to `target` while staying close: gradient descent with Adam."
     if lam1 < 0 or lam2 < 0: raise BackpropError(f"λ1 and λ2 weigh the two loss terms and must be ≥ 0; got λ1={lam1}, λ2={lam2}.")
     if lam1 == 0: raise BackpropError("λ1 = 0 ignores the concept: nothing would change. Use λ1 > 0.")
-    if 'layer' not in probe.info: raise BackpropError("The probe does not say which layer it reads (probe.info['layer']); fit it with `layer_probes`.")
-    if layer is not None and layer != probe.info['layer']:
-        raise BackpropError(f"The probe was trained on layer {probe.info['layer']!r}, not {layer!r}; use a probe fitted on {layer!r} or leave layer unset.")
-    resolve_layers(model, probe.info['layer'])
-    lo, hi = probe.info.get('range', [0.0, 1.0] if probe.kind == 'binary' else [-np.inf, np.inf])
+    if getattr(probe, 'layer', None) is None: raise BackpropError("The probe does not say which layer it reads: fit it with `fit_probe(..., layer=...)` or `layer_probes`, or set probe.layer.")
+    if layer is not None and layer != probe.layer:
+        raise BackpropError(f"The probe was trained on layer {probe.layer!r}, not {layer!r}; use a probe fitted on {layer!r} or leave layer unset.")
+    resolve_layers(model, probe.layer)
+    lo, hi = [0.0, 1.0] if probe.kind == 'binary' else (probe.range or [-np.inf, np.inf])
     if not lo <= target <= hi:
         what = 'a probability' if probe.kind == 'binary' else 'a value the probe was fitted on'
         raise BackpropError(f"target {target} is outside the probe's range [{lo:.4g}, {hi:.4g}] ({what}); choose a target inside it.")
@@ -92,29 +91,26 @@ def concept_backprop(model:nn.Module, probe:LinearProbe,
         raise BackpropError(f"Inputs have shape {tuple(s.shape)}; this model takes a batch of shape (N, {', '.join(map(str, exp or ('...',)))}).")
     if bounds is not None and (space is not None or combine != 'add'):
         raise BackpropError("bounds keep an additively changed input within a box; use them with space=None and combine='add'.")
-    model = model.eval(); probe = probe.eval()
-    for p in list(model.parameters()) + list(probe.parameters()): p.requires_grad_(False)
-    try:
+    drive = ProbeOutput(probe, as_probability=True)   # the output driven: the probe on its layer (a probability when binary)
+    with frozen(model, probe):                        # no weight trains; each keeps its own requires_grad and mode afterwards
         if space is None: var0 = torch.zeros_like(s); comb = _combine(combine); make = lambda v: comb(s, v)
         else:
             with torch.no_grad(): var0 = space.encode(s).detach()
             make = space.decode
         with torch.no_grad():
             original = s if space is None else make(var0)   # for a latent space: the reconstruction, what the changes start from
-            before = probe_output(model, probe, original)
+            before = drive(model, original)
         var = var0.clone().requires_grad_(True)
         opt = torch.optim.Adam([var], lr=lr); d = _dist(dist); hist = []
         for _ in tqdm(range(steps), desc='concept backprop', disable=not progress):
-            x = make(var); out = probe_output(model, probe, x)
+            x = make(var); out = drive(model, x)
             loss_each = lam1 * (out - target) ** 2 + lam2 * d(var - var0)
             opt.zero_grad(); loss_each.sum().backward(); opt.step()
             if bounds is not None:   # projected gradient descent: keep s + δ inside the box
                 with torch.no_grad(): var.copy_(torch.maximum(torch.minimum(var, bounds[1] - s), bounds[0] - s))
             hist.append(loss_each.mean().item())
         if not np.isfinite(hist[-1]): raise BackpropError("The loss became NaN/inf; lower lr or λ1.")
-        with torch.no_grad(): changed = make(var); after = probe_output(model, probe, changed)
-    finally:
-        for p in list(model.parameters()) + list(probe.parameters()): p.requires_grad_(True)
+        with torch.no_grad(): changed = make(var); after = drive(model, changed)
     return BackpropResult(original, changed.detach(), before.detach(), after.detach(), float(target), hist,
                           dict(lam1=lam1, lam2=lam2, combine=combine if isinstance(combine, str) else 'custom', dist=dist if isinstance(dist, str) else 'custom',
                                space='input' if space is None else 'latent', steps=steps, lr=lr, layer=probe.info['layer']))
@@ -192,24 +188,23 @@ def image_backprop(model:nn.Module, probe:LinearProbe, ae:nn.Module, x:torch.Ten
                    lam1:float=1.0, lam2:float=0.01, steps:int=200, lr:float=0.05, progress:bool=True) -> BackpropResult:
     "Concept backpropagation of images in `ae`'s latent space (L2 on the code); `original` is the reconstruction of `x`."
     if x.ndim != 4: raise BackpropError(f"Images must be a batch (N, C, H, W); got shape {tuple(x.shape)}.")
-    ae = ae.eval()
-    for p in ae.parameters(): p.requires_grad_(False)
-    try: return concept_backprop(model, probe, x, target, lam1, lam2, space=LatentSpace(ae.encode, ae.decode), steps=steps, lr=lr, progress=progress)
-    finally:
-        for p in ae.parameters(): p.requires_grad_(True)
+    with frozen(ae): return concept_backprop(model, probe, x, target, lam1, lam2, space=LatentSpace(ae.encode, ae.decode), steps=steps, lr=lr, progress=progress)
 
 def show_backprop(res:BackpropResult, n:int=6, title:str=''):
     "Original (reconstructed), changed and difference images of the first `n` inputs, with the probe's output."
     import matplotlib.pyplot as plt
     n = min(n, len(res.original))
     fig, axs = plt.subplots(3, n, figsize=(1.3 * n, 4.2), squeeze=False)
+    from concept_attrib.data import as_picture
     for i in range(n):
-        d = (res.changed[i, 0] - res.original[i, 0]).numpy(); v = max(1e-6, float(np.abs(d).max()))
-        for r, (img, kw) in enumerate(((res.original[i, 0].numpy(), dict(cmap='gray_r', vmin=0, vmax=1)), (res.changed[i, 0].numpy(), dict(cmap='gray_r', vmin=0, vmax=1)),
-                                      (d, dict(cmap='RdBu_r', vmin=-v, vmax=v)))):
+        d = (res.changed[i] - res.original[i]).reshape(-1, *res.original.shape[-2:]).mean(0).numpy(); v = max(1e-6, float(np.abs(d).max()))   # mean over channels
+        (a, grey), (b, _) = as_picture(res.original[i]), as_picture(res.changed[i])
+        pic = dict(cmap='gray_r', vmin=0, vmax=1) if grey else {}
+        for r, (img, kw) in enumerate(((a, pic), (b, pic), (d, dict(cmap='RdBu_r', vmin=-v, vmax=v)))):
             axs[r, i].imshow(img, **kw); axs[r, i].axis('off')
         axs[0, i].set_title(f'{res.probe_before[i]:.2f}', fontsize=8); axs[1, i].set_title(f'{res.probe_after[i]:.2f}', fontsize=8)
-    for r, lab in enumerate(('original', 'changed', 'difference')): axs[r, 0].text(-4, 14, lab, rotation=90, va='center', ha='right', fontsize=8)
+    h = res.original.shape[-2]
+    for r, lab in enumerate(('original', 'changed', 'difference')): axs[r, 0].text(-0.15 * h, h / 2, lab, rotation=90, va='center', ha='right', fontsize=8)
     if title: fig.suptitle(title, fontsize=9)
     fig.tight_layout(); return fig
 

@@ -16,14 +16,15 @@ import chess
 import chess.engine
 import chess.svg
 from tqdm.auto import tqdm
-from .core import ArtifactStore, derive_seed
+from .core import ArtifactStore, derive_seed, frozen
 
 # %% auto #0
 __all__ = ['DEBIAN_STOCKFISH', 'MATE_PAWNS', 'N_PLANES', 'VALUES', 'CHESS_CONCEPTS', 'StockfishMissing', 'find_stockfish',
            'generate_positions', 'ChessError', 'as_board', 'encode', 'decode', 'encode_fens', 'in_check', 'mate_in_one',
            'threatens_mate', 'queen_attacked', 'material', 'material_advantage', 'passed_pawn', 'random_concept',
-           'check_concept', 'chess_concepts', 'ChessCNN', 'squash', 'chess_dataset', 'chess_concept_data', 'ChessEdit',
-           'candidate_edits', 'ChessBackpropResult', 'chess_backprop', 'random_edits', 'ChessExplorer']
+           'register_chess_concept', 'check_concept', 'chess_concepts', 'ChessCNN', 'squash', 'chess_dataset',
+           'chess_concept_data', 'ChessEdit', 'candidate_edits', 'ChessBackpropResult', 'chess_backprop',
+           'random_edits', 'ChessExplorer']
 
 # %% ../nbs/09_chess.ipynb #4d1c5d9b
 DEBIAN_STOCKFISH = Path('/usr/games/stockfish')
@@ -180,6 +181,13 @@ def random_concept(b:chess.Board) -> bool:
 CHESS_CONCEPTS = dict(in_check=in_check, mate_in_one=mate_in_one, threatens_mate=threatens_mate, queen_attacked=queen_attacked,
                       material_advantage=material_advantage, passed_pawn=passed_pawn, random=random_concept)
 
+def register_chess_concept(name:str, fn, # the concept's definition: a function of a `chess.Board` returning a bool
+                           replace:bool=False):
+    "Add a chess concept to the registry every chess function reads, as the built-in ones are added."
+    if not callable(fn): raise ChessError(f"A chess concept is a function of a board, not {type(fn).__name__}.")
+    if name in CHESS_CONCEPTS and not replace: raise ChessError(f"A chess concept named {name!r} exists; pick another name or pass replace=True.")
+    CHESS_CONCEPTS[name] = fn; return fn
+
 def check_concept(name:str):
     "The function of a chess concept by name; an unknown name is a `ChessError` listing the known ones."
     if name not in CHESS_CONCEPTS: raise ChessError(f"Unknown chess concept {name!r}; known: {list(CHESS_CONCEPTS)}.")
@@ -319,18 +327,20 @@ def chess_backprop(model:nn.Module, probe, # a binary probe of a chess concept, 
                    target:float=0.9, # the probability the probe should reach
                    lam1:float=1.0, lam2:float=0.02, # weight of (p - target)² and the cost of each edit
                    max_edits:int=3, candidates:int=48, # legal edits scored exactly per step, best first by the gradient
-                   progress:bool=True) -> list:
+                   progress:bool=True,
+                   truth=None # the concept's definition (board -> bool) the results are checked by; default: the registered concept of the probe's name
+                  ) -> list:
     "Concept backpropagation for chess: per position, greedy legal edits chosen by the probe's gradient and kept when they lower the objective."
     if getattr(probe, 'kind', None) != 'binary': raise BackpropError("Chess concepts are binary: give a binary probe fitted with `layer_probes`.")
-    name = probe.info.get('concept'); truth = check_concept(name)
+    name = probe.concept
+    if truth is None: truth = check_concept(name)
     if not 0 <= target <= 1: raise BackpropError(f"target is a probability for a binary probe; got {target}.")
     if lam1 <= 0 or lam2 < 0: raise BackpropError(f"Need λ1 > 0 and λ2 ≥ 0; got λ1={lam1}, λ2={lam2}.")
     if max_edits < 0 or candidates < 1: raise BackpropError(f"Need max_edits ≥ 0 and candidates ≥ 1; got {max_edits} and {candidates}.")
     boards = [as_board(p) for p in ([positions] if isinstance(positions, (str, chess.Board)) else positions)]
     objective = lambda p, n_edits: lam1 * (p - target) ** 2 + lam2 * n_edits
-    model = model.eval(); params = list(model.parameters()) + list(probe.parameters()); out = []
-    for p in params: p.requires_grad_(False)
-    try:
+    out = []
+    with frozen(model, probe):   # each parameter keeps its own requires_grad, and the model its mode, afterwards
         for b0 in tqdm(boards, desc=f'chess concept backprop ({name})', disable=not progress):
             b, edits, p0 = b0, [], None
             for _ in range(max_edits + 1):
@@ -354,8 +364,6 @@ def chess_backprop(model:nn.Module, probe, # a binary probe of a chess concept, 
                 if costs[j] >= cost: break                            # no edit pays for itself
                 edits.append(picked[j][0]); b = picked[j][1]
             out.append(ChessBackpropResult(name, target, b0, b, edits, p0, p_cur, bool(truth(b0.copy())), bool(truth(b.copy()))))
-    finally:
-        for p in params: p.requires_grad_(True)
     return out
 
 def random_edits(positions, n_edits, seed:int=0) -> list:

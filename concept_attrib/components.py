@@ -14,11 +14,12 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint, derive_seed, seed_generator
-from .attribution import _margin, _pearson, _spearman
+from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint, derive_seed, seed_generator, frozen
+from .attribution import _pearson, _spearman
+from .outputs import margin as _margin, as_output, TaskMargin
 
 # %% auto #0
-__all__ = ['ComponentLayer', 'Components', 'ablate_by_copy', 'ablated_margins', 'MaskDataset', 'mask_dataset',
+__all__ = ['ComponentLayer', 'Components', 'ablate_by_copy', 'ablated_margins', 'ablated_outputs', 'MaskDataset', 'mask_dataset',
            'LinearAttribution', 'fit_coar', 'fit_extracted_linear', 'component_lds', 'sample_efficiency',
            'passes_to_reach', 'edit', 'ComponentExplorer']
 
@@ -137,8 +138,21 @@ def ablate_by_copy(model:nn.Module, comps:Components, mask:torch.Tensor) -> nn.M
 def ablated_margins(model:nn.Module, comps:Components, masks:torch.Tensor, x:torch.Tensor, y:torch.Tensor,
                     batch_size:int=4096) -> torch.Tensor:
     "Correct-class margins (M, N) of the N examples under each of the M masks, batched with forward hooks."
-    logits = _ablated_logits(model.eval(), comps, torch.as_tensor(masks, dtype=torch.bool), x, batch_size)   # (M, N, classes)
-    return _margin(logits, y[None, :, None].expand(len(logits), -1, 1))
+    with frozen(model): logits = _ablated_logits(model, comps, torch.as_tensor(masks, dtype=torch.bool), x, batch_size)   # (M, N, classes)
+    return _margin(logits, y[None, :].expand(len(logits), -1))
+
+def ablated_outputs(model:nn.Module, comps:Components, masks:torch.Tensor, x:torch.Tensor, y:torch.Tensor|None=None,
+                    output=None, # what to read (see `as_output`): None the margin, a probe (which components carry a concept), any `Output`
+                    batch_size:int=4096) -> torch.Tensor:
+    "Any output (M, N) of the N examples under each of the M masks, batched with forward hooks like `ablated_margins`."
+    out = as_output(output)
+    if isinstance(out, TaskMargin): return ablated_margins(model, comps, masks, x, y, batch_size)
+    masks = torch.as_tensor(masks, dtype=torch.bool); N, per, res = len(x), max(1, batch_size // len(x)), []
+    with frozen(model), torch.no_grad():
+        for i in range(0, len(masks), per):
+            mk = masks[i:i + per]; rep = lambda t: None if t is None else t.repeat(len(mk), *([1] * (t.ndim - 1)))
+            with comps.ablate(mk, n_examples=N): res.append(out(model, rep(x), rep(y)).reshape(len(mk), N))
+    return torch.cat(res)
 
 def _ablated_logits(model, comps, masks, x, batch_size=4096):
     "Logits (M, N, ...) of the N examples under each of the M masks, as many masks per forward pass as fit in `batch_size` rows."
@@ -151,33 +165,41 @@ def _ablated_logits(model, comps, masks, x, batch_size=4096):
 
 @dataclass
 class MaskDataset:
-    "Random ablation masks and the examples' margins under each."
+    "Random ablation masks and the examples' outputs under each (the margin unless another output was asked for)."
     masks: torch.Tensor    # (m, n_components) bool
-    margins: torch.Tensor  # (m, n_examples)
+    margins: torch.Tensor  # (m, n_examples): the output under each mask (named for the default output)
     alpha: float
     config: dict
+    @property
+    def outputs(self) -> torch.Tensor: return self.margins
     def __len__(self): return len(self.masks)
     def __getitem__(self, s): return MaskDataset(self.masks[s], self.margins[s], self.alpha, self.config)
     def __repr__(self): return f"MaskDataset({len(self)} masks over {self.masks.shape[1]} components (α={self.alpha}), {self.margins.shape[1]} examples)"
 
-def mask_dataset(model:nn.Module, comps:Components, x:torch.Tensor, y:torch.Tensor,
+def mask_dataset(model:nn.Module, comps:Components, x:torch.Tensor, y:torch.Tensor|None=None,
                  m:int=1000, alpha:float=0.05, seed:int=0, chunk:int=100, batch_size:int=4096,
-                 store:ArtifactStore|None=None, progress:bool=True) -> MaskDataset:
-    "m random masks (each component ablated with probability `alpha`) and the margins under each; stored chunk by chunk."
+                 store:ArtifactStore|None=None, progress:bool=True,
+                 output=None # what COAR regresses on (see `as_output`): None the margin, a probe's output, any `Output`
+                ) -> MaskDataset:
+    "m random masks (each component ablated with probability `alpha`) and the outputs under each; stored chunk by chunk."
     if not 0 < alpha < 1: raise ValueError(f"alpha is the probability of ablating each component; it must lie in (0, 1), not {alpha}.")
     if m < 1: raise ValueError(f"m must be at least 1, not {m}.")
-    x, y = torch.as_tensor(x).float(), torch.as_tensor(y).long()
+    out = as_output(output)
+    x = torch.as_tensor(x).float()
+    y = torch.as_tensor(y).long() if y is not None else None
+    if isinstance(out, TaskMargin) and y is None: raise ValueError("The margin needs the examples' class labels y; give y, or another output.")
     store = store or ArtifactStore()
     base = dict(model=model_fingerprint(model), components=[(l.name, l.n) for l in comps.layers], alpha=alpha, seed=seed, chunk=chunk,
-                examples=content_hash(x, y))
+                examples=content_hash(x, y) if y is not None else content_hash(x))
+    if not isinstance(out, TaskMargin): base['output'] = out.key()   # margin datasets keep the addresses they always had
     masks, margins = [], []
     for c in tqdm(range(math.ceil(m / chunk)), desc=f'ablations: {m} masks x {len(x)} examples', disable=not progress):
         cfg = dict(base, index=c)
         if store.has('components/margins', cfg): d = store.load('components/margins', cfg)
         else:
             mk = torch.rand(chunk, comps.n, generator=seed_generator(seed, 'masks', c)) < alpha
-            d = dict(masks=mk, margins=ablated_margins(model, comps, mk, x, y, batch_size))
-            if not torch.isfinite(d['margins']).all(): raise FloatingPointError("Some ablated margins are NaN/inf; the model's outputs overflow under ablation.")
+            d = dict(masks=mk, margins=ablated_outputs(model, comps, mk, x, y, out, batch_size))
+            if not torch.isfinite(d['margins']).all(): raise FloatingPointError("Some ablated outputs are NaN/inf; the model's outputs overflow under ablation.")
             store.save('components/margins', d, cfg)
         masks.append(d['masks']); margins.append(d['margins'])
     return MaskDataset(torch.cat(masks)[:m], torch.cat(margins)[:m], alpha, dict(base, m=m))
@@ -298,8 +320,10 @@ def passes_to_reach(curve:pd.DataFrame, levels=(0.3, 0.4, 0.5), metric:str='spea
 def edit(model:nn.Module, comps:Components, attr:LinearAttribution, x:torch.Tensor, y:torch.Tensor,
          group:torch.Tensor, # (N,) bool: the examples to act on
          ks=(1, 2, 4, 8, 16), direction:str='lower', n_random:int=10, seed:int=0,
-         specific:bool=True) -> pd.DataFrame: # rank by the group's attribution minus the rest's, so that edits spare the rest
-    "Ablate the top-k components for `group` (by mean attribution) and k random ones; change in margin and accuracy."
+         specific:bool=True, # rank by the group's attribution minus the rest's, so that edits spare the rest
+         output=None # the output `attr` was fitted on (see `as_output`); None: the margin, with accuracy changes too
+        ) -> pd.DataFrame:
+    "Ablate the top-k components for `group` (by mean attribution) and k random ones; change in the output (and accuracy, for the margin)."
     if direction not in ('lower', 'raise'): raise ValueError(f"direction is 'lower' or 'raise', not {direction!r}.")
     group = torch.as_tensor(group, dtype=torch.bool)
     if group.shape != (len(x),) or not group.any() or group.all(): raise ValueError("group must be an (N,) bool mask with some but not all examples.")
@@ -312,8 +336,17 @@ def edit(model:nn.Module, comps:Components, attr:LinearAttribution, x:torch.Tens
         mk = torch.zeros(comps.n, dtype=torch.bool); mk[order[:k]] = True; masks.append(mk); labels.append(('top', k, 0))
         for r in range(n_random):
             mk = torch.zeros(comps.n, dtype=torch.bool); mk[torch.randperm(comps.n, generator=g)[:k]] = True; masks.append(mk); labels.append(('random', k, r))
-    logits = _ablated_logits(model.eval(), comps, torch.stack(masks), x)
-    margin = _margin(logits, y[None, :, None].expand(len(masks), -1, 1))
+    out_fn = as_output(output)
+    if not isinstance(out_fn, TaskMargin):
+        vals = ablated_outputs(model, comps, torch.stack(masks), x, y, out_fn); base = vals[0]
+        df = pd.DataFrame([dict(selection=kind, k=k, draw=r, group_output_change=(v - base)[group].mean().item(), rest_output_change=(v - base)[~group].mean().item())
+                           for (kind, k, r), v in zip(labels[1:], vals[1:])])
+        res = df.groupby(['k', 'selection']).agg(group_output_change=('group_output_change', 'mean'), rest_output_change=('rest_output_change', 'mean'),
+                                                group_output_change_sd=('group_output_change', 'std')).reset_index()
+        res.attrs['order'] = ['{}:{}'.format(*comps.locate(int(i))) for i in order[:max(ks)]]
+        return res
+    with frozen(model): logits = _ablated_logits(model, comps, torch.stack(masks), x)
+    margin = _margin(logits, y[None, :].expand(len(masks), -1))
     correct = (logits.argmax(-1) == y).float()
     base_m, base_c = margin[0], correct[0]
     rows = []
@@ -330,10 +363,11 @@ def edit(model:nn.Module, comps:Components, attr:LinearAttribution, x:torch.Tens
 class ComponentExplorer(Explorer):
     "Pick an example and a method: top components, predicted vs actual held-out margins, and the margin after ablating the top-k."
     def __init__(self, model:nn.Module, comps:Components, attributions:dict, # method name -> `LinearAttribution`
-                 x:torch.Tensor, y:torch.Tensor, heldout:MaskDataset, classes=None, n_top:int=12, max_k:int=32):
+                 x:torch.Tensor, y:torch.Tensor, heldout:MaskDataset, classes=None, n_top:int=12, max_k:int=32,
+                 output=None): # the output the attributions were fitted on (see `as_output`); None: the margin
         import ipywidgets as W
         self.model, self.comps, self.attrs, self.x, self.y, self.heldout = model.eval(), comps, dict(attributions), x, y, heldout
-        self.classes, self.n_top = classes, n_top
+        self.classes, self.n_top, self.output = classes, n_top, as_output(output)
         controls = dict(example=W.IntSlider(0, 0, len(x) - 1, description='example'),
                         method=W.Dropdown(options=list(self.attrs), description='method'),
                         k=W.IntSlider(4, 0, min(max_k, comps.n), description='ablate top-k'))
@@ -350,7 +384,7 @@ class ComponentExplorer(Explorer):
             order = a.weights[example].argsort()   # most negative first: ablating them lowers the margin most
             masks = torch.zeros(K + 1, self.comps.n, dtype=torch.bool)
             for k in range(1, K + 1): masks[k, order[:k]] = True
-            measured = ablated_margins(self.model, self.comps, masks, self.x[example:example + 1], self.y[example:example + 1])[:, 0]
+            measured = ablated_outputs(self.model, self.comps, masks, self.x[example:example + 1], self.y[example:example + 1], self.output)[:, 0]
             self._curves[key] = measured, a.predict(masks)[:, example].detach()
         return self._curves[key]
 
@@ -362,12 +396,12 @@ class ComponentExplorer(Explorer):
         fig, ax = plt.subplots(figsize=(4.2, 3.0))
         ax.barh(range(len(top))[::-1], w[top].numpy(), color=['C3' if v < 0 else 'C0' for v in w[top]])
         ax.set_yticks(range(len(top))[::-1]); ax.set_yticklabels(names, fontsize=7); ax.axvline(0, color='k', lw=0.6)
-        ax.set_xlabel('margin change when ablated'); ax.set_title(f'example {example}: top components ({method})', fontsize=9); fig.tight_layout()
+        ax.set_xlabel(f'{self.output.name} change when ablated'); ax.set_title(f'example {example}: top components ({method})', fontsize=9); fig.tight_layout()
         self.top_img.value = fig_png(fig)
         pred, true = a.predict(self.heldout.masks)[:, example].detach(), self.heldout.margins[:, example]
         fig, ax = plt.subplots(figsize=(3.2, 3.0))
         ax.scatter(true, pred, s=6, alpha=0.6); lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
-        ax.plot([lo, hi], [lo, hi], 'k--', lw=0.6); ax.set_xlabel('actual margin'); ax.set_ylabel('predicted')
+        ax.plot([lo, hi], [lo, hi], 'k--', lw=0.6); ax.set_xlabel(f'actual {self.output.name}'); ax.set_ylabel('predicted')
         r = component_lds(LinearAttribution(a.weights[example:example + 1], a.intercept[example:example + 1], a.method), MaskDataset(self.heldout.masks, true[:, None], self.heldout.alpha, {}))
         ax.set_title(f'held-out masks: Spearman {r["spearman"]:.2f}', fontsize=9); fig.tight_layout()
         self.scatter_img.value = fig_png(fig)
@@ -375,9 +409,9 @@ class ComponentExplorer(Explorer):
         fig, ax = plt.subplots(figsize=(4.2, 2.6))
         ax.plot(measured.numpy(), 'o-', ms=3, label='measured'); ax.plot(predicted.numpy(), '--', label='predicted (linear)')
         ax.axvline(k, color='grey', lw=0.8); ax.axhline(0, color='k', lw=0.5)
-        ax.set_xlabel('top-k supporting components ablated'); ax.set_ylabel('margin'); ax.legend(fontsize=7); fig.tight_layout()
+        ax.set_xlabel('top-k supporting components ablated'); ax.set_ylabel(self.output.name); ax.legend(fontsize=7); fig.tight_layout()
         self.k_img.value = fig_png(fig)
         label = self.classes[int(self.y[example])] if self.classes else int(self.y[example])
-        self.text.value = (f"<b>example {example}</b> ({label})<br>margin intact: {measured[0]:.3f}<br>"
+        self.text.value = (f"<b>example {example}</b> ({label})<br>{self.output.name} intact: {measured[0]:.3f}<br>"
                            f"with the top {k} ablated: <b>{measured[k]:.3f}</b> (linear prediction {predicted[k]:.3f})")
         self.state = dict(example=example, method=method, k=k, margin=float(measured[k]), predicted=float(predicted[k]), top=[int(i) for i in top])

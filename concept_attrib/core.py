@@ -14,9 +14,9 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['SEED_ENV', 'seed_shift', 'derive_seed', 'seed_generator', 'seed_setting', 'seed_everything', 'default_device',
-           'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache', 'capture', 'global_avg_pool',
-           'collect_activations', 'ArtifactMissing', 'config_hash', 'content_hash', 'model_fingerprint', 'atomic_write',
-           'default_store_root', 'ArtifactStore', 'fig_png', 'Explorer']
+           'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache', 'capture', 'frozen',
+           'global_avg_pool', 'collect_activations', 'ArtifactMissing', 'config_hash', 'content_hash',
+           'model_fingerprint', 'atomic_write', 'default_store_root', 'ArtifactStore', 'fig_png', 'Explorer']
 
 # %% ../nbs/00_core.ipynb #59a24fd7
 SEED_ENV = 'CONCEPT_ATTRIB_SEED'
@@ -121,6 +121,23 @@ def capture(model:nn.Module, # the model to read from; it is not modified
         yield cache
     finally:
         for h in handles: h.remove()
+
+# %% ../nbs/00_core.ipynb #89a78dd3
+@contextlib.contextmanager
+def frozen(*modules:nn.Module, # models (and probes) to hold fixed
+           eval:bool=True # also switch them to eval mode for the block
+          ):
+    "Parameters not requiring grad (and eval mode) inside the block; afterwards each parameter's flag and each submodule's mode as they were."
+    flags = {id(p): (p, p.requires_grad) for m in modules for p in m.parameters()}
+    modes = {id(s): (s, s.training) for m in modules for s in m.modules()}
+    try:
+        for p, _ in flags.values(): p.requires_grad_(False)
+        if eval:
+            for m in modules: m.eval()
+        yield modules[0] if len(modules) == 1 else modules
+    finally:
+        for p, f in flags.values(): p.requires_grad_(f)
+        for s, t in modes.values(): s.training = t
 
 # %% ../nbs/00_core.ipynb #4f40e1eb
 def global_avg_pool(a:torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,8 @@ import pandas as pd
 import torch
 from .core import ArtifactStore, Explorer, fig_png, seed_generator
 from .data import concept_dataset, show_images
-from .models import train_stacked, _model_config
+from .models import train_stacked, ModelFactory, as_recipe, RETRAIN_RECIPE
+from .data import ConceptData
 from .probes import concept_features, layer_probes, probe_metrics
 from .parallel import run_jobs, _data_check
 
@@ -23,18 +24,27 @@ __all__ = ['retrain_and_probe', 'Counterfactual', 'counterfactual', 'AblationExp
 # %% ../nbs/06_counterfactual.ipynb #e93ca335
 _CONCEPTS = {}
 
-def _concept(name, data):
-    "The concept dataset `name` on `data`, built once per process."
-    key = (name, data.name, _data_check(data))
-    if key not in _CONCEPTS: _CONCEPTS[key] = concept_dataset(name, data)
+def _concept(concept, data):
+    "The concept on `data`: a library concept by name (built once per process), or labels that travelled with the job."
+    if isinstance(concept, dict):   # the user's own concept: its labels for the train and test split of `data`
+        return ConceptData(concept['name'], concept['kind'], data.train.x, data.train.y, concept['c_train'], data.test.x, data.test.y, concept['c_test'])
+    key = (concept, data.name, _data_check(data))
+    if key not in _CONCEPTS: _CONCEPTS[key] = concept_dataset(concept, data)
     return _CONCEPTS[key]
+
+def _concept_labels(c, data) -> dict:
+    "What of a `ConceptData` travels with a job: its name, kind and labels, checked against `data`'s splits."
+    if len(c.c_train) != len(data.train) or len(c.c_test) != len(data.test):
+        raise ValueError(f"Concept {c.name!r} has {len(c.c_train)} train and {len(c.c_test)} test labels; the retrained models' data has "
+                         f"{len(data.train)} and {len(data.test)}. Label every example of both splits of that dataset.")
+    return dict(name=c.name, kind=c.kind, c_train=torch.as_tensor(c.c_train).float(), c_test=torch.as_tensor(c.c_test).float())
 
 def _main_metric(kind): return 'accuracy' if kind == 'binary' else 'r2'
 
-def retrain_and_probe(model, # architecture: config dict or library model
+def retrain_and_probe(model, # what to retrain (`ModelFactory`): a config dict, a library model, a factory or 'module:function'
                       data, # the `Dataset` whose train split the subsets index
                       seeds:list, member_idx:list, # one retraining per seed, on its subset (equal sizes: they train stacked)
-                      concepts:list, # concept names (keys of `CONCEPTS`) to probe on every layer
+                      concepts:list, # to probe on every layer: names of library concepts, or dicts of name, kind and labels (`_concept_labels`)
                       layers=None, # default: the model's `block_names`
                       n_train:int=2000, n_test:int=1000, store:ArtifactStore|None=None, **train_kw) -> list:
     "One counterfactual job: retrain on each subset, then the task accuracy and each concept's probe accuracy per layer."
@@ -42,7 +52,7 @@ def retrain_and_probe(model, # architecture: config dict or library model
     for r in train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='counterfactual/model', progress=False, **train_kw):
         m, probes = r.model.eval(), {}
         for c in concepts:
-            cd = _concept(c, data)
+            cd = _concept(c, data); c = cd.name
             cf = concept_features(m, cd, layers, n_train=n_train, n_test=n_test)
             probes[c] = {L: probe_metrics(layer_probes(cf, cd, L)[None], cf.test[L], cd.c_test[cf.test_idx])[_main_metric(cd.kind)] for L in cf.layers}
         out.append(dict(task=float(r.test_metric), probes=probes))
@@ -115,18 +125,24 @@ class Counterfactual:
                 f"{self.table.draw[self.table.removal == 'random'].nunique()} random draw(s); jobs run {self.jobs_run}, read back {self.jobs_reused})")
 
 # %% ../nbs/06_counterfactual.ipynb #d964a5a0
-def counterfactual(model, # architecture of the retrained models (config dict or library model)
+def counterfactual(model, # what to retrain (`ModelFactory`): a config dict, a library model, a zero-argument factory or 'module:function'
                    data, train_idx, # the training examples the attributions rank
                    attributions:list, # `ConceptAttribution`s (from `attribute_concept`) over `train_idx`
                    ks=(0.01, 0.05, 0.1, 0.2), # examples to remove: fractions of the training set or counts
                    draws:int=3, # random-k draws (the control) per k
                    members:int=2, # retrainings per condition (seeds 0..members-1)
                    layers=None, n_train:int=2000, n_test:int=1000, # where and how the concepts are probed again
-                   epochs:int=10, batch_size:int=64, stack:int=1, # training recipe; equal-size retrainings per job
+                   epochs:int|None=None, batch_size:int|None=None, # override the recipe's
+                   stack:int=1, # equal-size retrainings per job
                    backend:str='local', workers:int|None=None, ray_address:str|None=None,
-                   store:ArtifactStore|None=None, progress:bool=True, **train_kw) -> Counterfactual:
+                   store:ArtifactStore|None=None, progress:bool=True,
+                   concepts=None, # the attributed concepts as `ConceptData` on `data` (the user's own); default: library concepts by name
+                   recipe=None, # how each model retrains (`Recipe`); default `RETRAIN_RECIPE` (10 epochs, batches of 64)
+                   **train_kw) -> Counterfactual:
     "Retrain without each concept's top-k and without random-k examples, re-probe every layer, and compare."
     from concept_attrib.counterfactual import retrain_and_probe   # workers import the job from the package
+    from concept_attrib.data import as_data
+    data = as_data(data)
     train_idx = torch.as_tensor(np.asarray(train_idx), dtype=torch.long); n = len(train_idx)
     attributions = list(attributions)
     if not attributions: raise ValueError("Give at least one concept attribution (from `attribute_concept`).")
@@ -136,6 +152,12 @@ def counterfactual(model, # architecture of the retrained models (config dict or
     ks = sorted({int(round(k * n)) if isinstance(k, float) and k < 1 else int(k) for k in ks} | {0})
     if ks[-1] >= n or ks[0] < 0: raise ValueError(f"Each k must leave training examples: got ks={ks[1:]} for {n} examples.")
     if members < 1 or draws < 1: raise ValueError(f"members and draws must be at least 1, got {members} and {draws}.")
+    given = {c.name: c for c in (concepts or [])}
+    from concept_attrib.data import CONCEPTS
+    missing = [a.concept for a in attributions if a.concept not in given and a.concept not in CONCEPTS]
+    if missing: raise ValueError(f"Concept(s) {missing} are neither given nor registered: pass their labels, counterfactual(..., concepts=[your ConceptData]).")
+    # the labels travel with the jobs: workers need no registry entry, and stored results are keyed by the labels' content
+    sent = [_concept_labels(given[a.concept] if a.concept in given else concept_dataset(a.concept, data), data) for a in attributions]
     concepts = [a.concept for a in attributions]
     removed, conds = {}, [('none', None, 0, 0)]
     for k in ks[1:]:
@@ -155,9 +177,10 @@ def counterfactual(model, # architecture of the retrained models (config dict or
     for k in ks:   # equal sizes stack
         same = [u for u in units if u[0][2] == k]
         groups += [same[i:i + stack] for i in range(0, len(same), stack)]
-    mc = _model_config(model)
-    jobs = [dict(model=mc, data=data, seeds=[m for _, m in g], member_idx=[keep(c) for c, _ in g], concepts=concepts, layers=layers,
-                 n_train=n_train, n_test=n_test, epochs=epochs, batch_size=batch_size, store=store, **train_kw) for g in groups]
+    mc = ModelFactory(model); mc.key
+    jobs = [dict(model=mc, data=data, seeds=[m for _, m in g], member_idx=[keep(c) for c, _ in g], concepts=sent, layers=layers,
+                 n_train=n_train, n_test=n_test, recipe=as_recipe(RETRAIN_RECIPE if recipe is None else recipe, epochs=epochs, batch_size=batch_size),
+                 store=store, **train_kw) for g in groups]
     st = {}
     out = run_jobs(retrain_and_probe, jobs, backend=backend, workers=workers, ray_address=ray_address, store=store,
                    name='counterfactual/jobs', progress=progress, desc=f'counterfactual: {len(units)} retrainings', stats=st)

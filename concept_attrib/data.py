@@ -6,21 +6,22 @@ Docs: https://concept-attrib.github.io/concept_attrib/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #25a7971e
 from __future__ import annotations
-import os, gzip, struct
+import os, gzip, struct, weakref
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import derive_seed
+from .core import derive_seed, content_hash
 
 # %% auto #0
 __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'CALIFORNIA_FEATURES', 'CALIFORNIA_TARGET', 'FOOTWEAR_CLASSES',
-           'LOOPY_DIGITS', 'CONCEPTS', 'data_home', 'Split', 'Dataset', 'DataError', 'check_finite', 'check_lengths',
-           'read_idx', 'load_fashion_mnist', 'show_images', 'load_mnist5k', 'load_california_housing',
-           'california_split', 'load_digits8', 'footwear', 'high_freq_share', 'high_low_frequency', 'concept_by_class',
-           'class_only_accuracy', 'brightness_share', 'loopiness', 'bedrooms_per_person', 'rooms_per_person',
-           'ConceptData', 'concept_dataset']
+           'LOOPY_DIGITS', 'LOADERS', 'CONCEPTS', 'data_home', 'Split', 'Dataset', 'DataError', 'check_finite',
+           'check_lengths', 'read_idx', 'load_fashion_mnist', 'as_picture', 'show_images', 'as_data', 'load_mnist5k',
+           'load_california_housing', 'california_split', 'load_digits8', 'footwear', 'high_freq_share',
+           'high_low_frequency', 'concept_by_class', 'class_only_accuracy', 'brightness_share', 'loopiness',
+           'bedrooms_per_person', 'rooms_per_person', 'ConceptData', 'Concept', 'register_concept', 'concept_dataset']
 
 # %% ../nbs/01_data.ipynb #b347e8d7
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
@@ -135,23 +136,71 @@ def load_fashion_mnist(path=None, # folder with the four IDX files (.gz or not)
     return Dataset('fashion_mnist', mk(tr), mk(te), FASHION_CLASSES, f'torchvision download ({root})')
 
 # %% ../nbs/01_data.ipynb #02978814
-def show_images(x:torch.Tensor, # (N, 1, H, W) or (N, H, W) images in [0, 1]
+def as_picture(img:torch.Tensor) -> tuple:
+    "One image (C, H, W) or (H, W) in [0, 1] as what `imshow` draws: (H, W) grey or (H, W, 3) RGB, and whether it is grey."
+    img = img.detach().cpu().float()
+    if img.ndim == 3 and img.shape[0] == 1: img = img[0]
+    if img.ndim == 2: return img.numpy(), True
+    if img.ndim == 3 and img.shape[0] == 3: return img.permute(1, 2, 0).clamp(0, 1).numpy(), False
+    raise ValueError(f"An image of shape {tuple(img.shape)} cannot be drawn: give (1, H, W) or (H, W) grey, or (3, H, W) RGB, in [0, 1].")
+
+def show_images(x:torch.Tensor, # (N, 1, H, W) grey, (N, 3, H, W) RGB or (N, H, W) images in [0, 1], any H and W
                 titles=None, # one title per image
                 ncols:int=8, size:float=1.3, suptitle:str|None=None, cmap='gray_r'):
     "Show images in a grid; returns the figure."
     import matplotlib.pyplot as plt
     x = x.detach().cpu()
-    if x.ndim == 4: x = x[:, 0]
     n = len(x); nrows = max(1, -(-n // ncols))
-    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*size, nrows*size*1.15), squeeze=False)
+    aspect = x.shape[-1] / x.shape[-2] if x.ndim >= 3 else 1.0
+    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*size*aspect, nrows*size*1.15), squeeze=False)
     for i, ax in enumerate(axs.flat):
         ax.axis('off')
         if i < n:
-            ax.imshow(x[i].numpy(), cmap=cmap, vmin=0, vmax=1)
+            img, grey = as_picture(x[i])
+            ax.imshow(img, **(dict(cmap=cmap, vmin=0, vmax=1) if grey else {}))
             if titles is not None: ax.set_title(str(titles[i]), fontsize=7)
     if suptitle: fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/01_data.ipynb #d0ada5a1
+_READ = weakref.WeakKeyDictionary()   # torch dataset -> its Split, read once
+
+def _as_split(part, what:str) -> Split:
+    if isinstance(part, Split): return part
+    if isinstance(part, (tuple, list)) and len(part) == 2 and all(torch.is_tensor(t) or isinstance(t, np.ndarray) for t in part):
+        x, y = torch.as_tensor(part[0]), torch.as_tensor(part[1])
+    elif isinstance(part, torch.utils.data.Dataset):
+        try:
+            if part in _READ: return _READ[part]
+        except TypeError: pass
+        if len(part) == 0: raise DataError(f"The {what} dataset is empty.")
+        xs, ys = zip(*(part[i] for i in range(len(part))))
+        x, y = torch.stack([torch.as_tensor(v) for v in xs]), torch.as_tensor(np.asarray([np.asarray(v) for v in ys]))
+        s = Split(x.float() if not x.is_floating_point() else x, y.long() if not y.is_floating_point() else y)
+        check_finite(s.x, f"the {what} inputs"); check_lengths(s.x, s.y, f"the {what} split")
+        try: _READ[part] = s
+        except TypeError: pass
+        return s
+    else: raise DataError(f"The {what} part must be a torch Dataset of (input, label) pairs or an (x, y) pair of tensors, not {type(part).__name__}.")
+    check_lengths(x, y, f"the {what} split"); check_finite(x, f"the {what} inputs")
+    return Split(x if x.is_floating_point() else x.float(), y if y.is_floating_point() else y.long())
+
+def as_data(data, # a `Dataset`, or (train, test): torch datasets of (input, label) pairs, or (x, y) tensor pairs
+            name:str|None=None, # how store keys name it; default: 'data-' and a hash of its content
+            classes=None # class names, if any
+           ) -> Dataset:
+    "The user's data as this library's `Dataset`: tensors of both splits, checked and read once."
+    if isinstance(data, Dataset): return data
+    if isinstance(data, dict) and {'train', 'test'} <= set(data): data = (data['train'], data['test'])
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise DataError(f"Give the data as a Dataset or as (train, test), each a torch Dataset of (input, label) pairs or an (x, y) pair of "
+                        f"tensors; got {type(data).__name__}.")
+    tr, te = _as_split(data[0], 'train'), _as_split(data[1], 'test')
+    if tr.x.shape[1:] != te.x.shape[1:]: raise DataError(f"Train inputs have shape {tuple(tr.x.shape[1:])}, test inputs {tuple(te.x.shape[1:])}; they must match.")
+    h = content_hash(repr((tuple(tr.x.shape), tuple(te.x.shape))).encode(), tr.x[::max(1, len(tr.x) // 64)], tr.y, te.x[::max(1, len(te.x) // 64)], te.y)
+    classes = list(classes if classes is not None else getattr(data[0], 'classes', None) or [])
+    return Dataset(name or f'data-{h[:12]}', tr, te, classes, 'user data')
 
 # %% ../nbs/01_data.ipynb #93367b79
 def _stratified_split(y:np.ndarray, test_per_class:int, seed:int=0):
@@ -333,37 +382,65 @@ class ConceptData:
         return (f"ConceptData({self.name!r}, {self.kind}: train {len(self.x_train)} ({stat(self.c_train)}), "
                 f"test {len(self.x_test)} ({stat(self.c_test)}))")
 
-CONCEPTS = {
-    'footwear': ('fashion_mnist', 'binary'),
-    'high_low_frequency': ('fashion_mnist', 'binary'),
-    'brightness_share': ('fashion_mnist', 'regression'),
-    'loopiness': ('mnist5k', 'binary'),
-    'bedrooms_per_person': ('california_housing', 'regression'),
-    'rooms_per_person': ('california_housing', 'regression'),
-}
+    @classmethod
+    def from_labels(cls, name:str, data, c_train, c_test, kind:str|None=None, info:dict|None=None) -> 'ConceptData':
+        "A concept whose labels the user computed, for every example of `data`'s train and test split (`data`: anything `as_data` takes)."
+        data = as_data(data)
+        c_train, c_test = torch.as_tensor(c_train).float().flatten(), torch.as_tensor(c_test).float().flatten()
+        if len(c_train) != len(data.train) or len(c_test) != len(data.test):
+            raise DataError(f"{name!r} has {len(c_train)} train and {len(c_test)} test labels; the data has {len(data.train)} and {len(data.test)} examples. Label every example.")
+        check_finite(c_train, f"{name!r} train labels"); check_finite(c_test, f"{name!r} test labels")
+        kind = kind or ('binary' if set(torch.cat([c_train, c_test]).unique().tolist()) <= {0., 1.} else 'regression')
+        return cls(name, kind, data.train.x, data.train.y, c_train, data.test.x, data.test.y, c_test, dict(info or {}))
 
-def concept_dataset(name:str, # a key of `CONCEPTS`
-                    data=None # the loaded dataset (a `Dataset`, or the housing DataFrame); loaded when None
+class Concept(NamedTuple):
+    "A registry entry: the dataset a concept labels (a loader name), its kind, and its labeler."
+    source: str  # 'fashion_mnist', 'mnist5k', 'digits8', 'california_housing', or a name of the user's data
+    kind: str    # 'binary' or 'regression'
+    labeler: callable  # labeler(data) -> (c_train, c_test) or (c_train, c_test, info); housing: labeler(df) -> one value per row
+
+LOADERS = {}   # loader name -> function that loads that dataset (filled below)
+CONCEPTS = {}
+
+def register_concept(name:str, source:str, kind:str, labeler, replace:bool=False) -> Concept:
+    "Add a concept to the registry `concept_dataset` reads, as the built-in ones are added."
+    if kind not in ('binary', 'regression'): raise ValueError(f"kind must be 'binary' or 'regression', not {kind!r}.")
+    if not callable(labeler): raise TypeError(f"The labeler of {name!r} must be a function of the dataset, not {type(labeler).__name__}.")
+    if name in CONCEPTS and not replace: raise ValueError(f"A concept named {name!r} is already registered; pick another name or pass replace=True.")
+    CONCEPTS[name] = Concept(source, kind, labeler); return CONCEPTS[name]
+
+def _split_labels(f): return lambda d: (f(d.train), f(d.test))
+def _hlf_labeler(d):
+    thr = high_freq_share(d.train.x).median().item()   # the threshold comes from the training split only
+    return high_low_frequency(d.train.x, thr), high_low_frequency(d.test.x, thr), dict(threshold=thr)
+
+register_concept('footwear', 'fashion_mnist', 'binary', _split_labels(lambda s: footwear(s.y)))
+register_concept('high_low_frequency', 'fashion_mnist', 'binary', _hlf_labeler)
+register_concept('brightness_share', 'fashion_mnist', 'regression', _split_labels(lambda s: brightness_share(s.x)))
+register_concept('loopiness', 'mnist5k', 'binary', _split_labels(lambda s: loopiness(s.y)))
+register_concept('bedrooms_per_person', 'california_housing', 'regression', bedrooms_per_person)
+register_concept('rooms_per_person', 'california_housing', 'regression', rooms_per_person)
+LOADERS.update(fashion_mnist=load_fashion_mnist, mnist5k=load_mnist5k, digits8=load_digits8)
+
+def concept_dataset(name:str, # a key of `CONCEPTS` (built in, or added with `register_concept`)
+                    data=None # the dataset to label (a `Dataset`, anything `as_data` takes, or the housing DataFrame); loaded when None
                    ) -> ConceptData:
     "The concept `name` on its dataset, for the train and the test split."
     if name not in CONCEPTS:
         import difflib
         near = difflib.get_close_matches(name, list(CONCEPTS), n=3)
         raise KeyError(f"Unknown concept {name!r}{'; did you mean ' + ', '.join(near) + '?' if near else ''}. Known: {list(CONCEPTS)}.")
-    source, kind = CONCEPTS[name]
+    source, kind, labeler = CONCEPTS[name]
     if source == 'california_housing':
         df = load_california_housing() if data is None else data
         ds = california_split(df)
-        fn = bedrooms_per_person if name == 'bedrooms_per_person' else rooms_per_person
-        c = fn(df)
+        c = labeler(df)
         return ConceptData(name, kind, ds.train.x, ds.train.y, c[ds.train_index], ds.test.x, ds.test.y, c[ds.test_index],
                            dict(features=ds.classes, mean=ds.mean, std=ds.std))
-    ds = data if data is not None else (load_fashion_mnist() if source == 'fashion_mnist' else load_mnist5k())
-    info = {}
-    if name == 'footwear': f = lambda s: footwear(s.y)
-    elif name == 'loopiness': f = lambda s: loopiness(s.y)
-    elif name == 'brightness_share': f = lambda s: brightness_share(s.x)
-    else:
-        info['threshold'] = thr = high_freq_share(ds.train.x).median().item()
-        f = lambda s: high_low_frequency(s.x, thr)
-    return ConceptData(name, kind, ds.train.x, ds.train.y, f(ds.train), ds.test.x, ds.test.y, f(ds.test), info)
+    if data is None:
+        if source not in LOADERS: raise DataError(f"{name!r} labels {source!r}, which this library cannot load: pass the data, concept_dataset({name!r}, data).")
+        data = LOADERS[source]()
+    ds = as_data(data)
+    out = labeler(ds)
+    c_tr, c_te, info = (*out, {})[:3] if len(out) == 2 else out
+    return ConceptData(name, kind, ds.train.x, ds.train.y, torch.as_tensor(c_tr).float(), ds.test.x, ds.test.y, torch.as_tensor(c_te).float(), dict(info))

@@ -15,14 +15,14 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import seed_everything, seed_generator, ArtifactStore, config_hash
-from .parallel import run_jobs
-from .data import Dataset, Split, DataError, check_lengths
+from .parallel import run_jobs, Portable
+from .data import Dataset, Split, DataError, check_lengths, as_data
 
 # %% auto #0
-__all__ = ['MODELS', 'OPTIMIZERS', 'STACK_MAX_PARAMS', 'register_model', 'build_model', 'BasicBlock', 'SmallResNet',
-           'ResNet18Small', 'TabularMLP', 'ConvAutoencoder', 'TrainResult', 'evaluate', 'train_config', 'train',
-           'reconstruction_data', 'GroupedLinear', 'StackedModels', 'train_stacked', 'default_stack', 'Ensemble',
-           'train_ensemble']
+__all__ = ['MODELS', 'SCHEDULES', 'OPTIMIZERS', 'RETRAIN_RECIPE', 'STACK_MAX_PARAMS', 'register_model', 'build_model',
+           'BasicBlock', 'SmallResNet', 'ResNet18Small', 'TabularMLP', 'ConvAutoencoder', 'ModelFactory', 'TrainResult',
+           'Recipe', 'as_recipe', 'evaluate', 'train_config', 'train', 'reconstruction_data', 'GroupedLinear',
+           'StackedModels', 'train_stacked', 'default_stack', 'Ensemble', 'train_ensemble']
 
 # %% ../nbs/02_models.ipynb #9dffece1
 MODELS = {}
@@ -40,9 +40,10 @@ def build_model(config:dict) -> nn.Module:
     if arch not in MODELS: raise KeyError(f"Unknown arch {arch!r}; known: {sorted(MODELS)}.")
     with _INIT_LOCK: return MODELS[arch](**config)
 
-def _seeded_build(config:dict, seed:int) -> nn.Module:
-    "`build_model` right after `seed_everything(seed)`, with no other thread drawing from the global generator in between."
-    with _INIT_LOCK: seed_everything(seed); return build_model(config)
+def _seeded_build(factory, seed:int) -> nn.Module:
+    "A fresh model from `factory` right after `seed_everything(seed)`, with no other thread drawing from the global generator in between."
+    factory = ModelFactory(factory)
+    with _INIT_LOCK: seed_everything(seed); return factory()
 
 # %% ../nbs/02_models.ipynb #d644cf10
 class BasicBlock(nn.Module):
@@ -125,6 +126,52 @@ class ConvAutoencoder(nn.Module):
     def decode(self, z): return self.decoder(z)
     def forward(self, x): return self.decode(self.encode(x))
 
+# %% ../nbs/02_models.ipynb #c50a7b76
+def _architecture(m:nn.Module) -> str:
+    "A hash of a model's module types and the name, shape and dtype of every parameter and buffer."
+    return config_hash([[type(s).__name__ for s in m.modules()], [[k, list(v.shape), str(v.dtype)] for k, v in m.state_dict().items()]])
+
+class ModelFactory:
+    "How to build a fresh model: a `build_model` config, a library model, a zero-argument callable or an importable 'module:function'."
+    def __init__(self, spec):
+        self.config, self.fn, self._key = None, None, None
+        if type(spec).__name__ == 'ModelFactory': self.config, self.fn, self._key = spec.config, spec.fn, spec._key   # also one defined by a notebook's run
+        elif isinstance(spec, dict): self.config = dict(spec)
+        elif isinstance(spec, nn.Module):
+            if not isinstance(getattr(spec, 'config', None), dict):
+                raise TypeError(f"A {type(spec).__name__} instance cannot be rebuilt with fresh weights: pass a factory instead, e.g. "
+                                f"`lambda: {type(spec).__name__}(...)` or 'my_module:make_model' (any zero-argument function that returns an nn.Module).")
+            self.config = dict(spec.config)
+        elif isinstance(spec, str) or callable(spec): self.fn = Portable(spec)
+        else: raise TypeError(f"A model is given as a config dict, a library model, a zero-argument callable or 'module:function'; not {type(spec).__name__}.")
+
+    def __call__(self) -> nn.Module:
+        "A freshly initialised model (weights from torch's global generator: seed it first, as `train` does)."
+        if self.config is not None: return build_model(self.config)
+        with _INIT_LOCK: m = self.fn()
+        if not isinstance(m, nn.Module): raise TypeError(f"The factory {self.fn.name} returned a {type(m).__name__}, not an nn.Module.")
+        return m
+
+    @property
+    def key(self) -> dict:
+        "What store keys record of the model: the config, or the factory's name, source hash and architecture hash."
+        if self.config is not None: return self.config
+        if self._key is None:
+            with torch.random.fork_rng(devices=[]): arch = _architecture(self())   # building draws weights: leave the caller's generator alone
+            self._key = dict(factory=self.fn.name, code=self.fn.code, architecture=arch)
+        return self._key
+    def job_key(self): return self.key
+    @property
+    def name(self) -> str: return self.config.get('arch', '?') if self.config is not None else self.fn.name
+    def __repr__(self): return f"ModelFactory({self.config if self.config is not None else self.fn.name})"
+    def __reduce__(self):
+        from concept_attrib.models import _factory_from_state   # workers rebuild the package's class, also from a notebook's copy
+        return _factory_from_state, (self.config, self.fn, self._key)
+
+def _factory_from_state(config, fn, key):
+    f = ModelFactory.__new__(ModelFactory); f.config, f.fn, f._key = config, fn, key
+    return f
+
 # %% ../nbs/02_models.ipynb #fb284ffa
 @dataclass
 class TrainResult:
@@ -134,11 +181,61 @@ class TrainResult:
     history: list = field(default_factory=list)
     seconds: float = 0.
     config: dict = field(default_factory=dict)
-    def __repr__(self): return f"TrainResult({self.config.get('model', {}).get('arch')}, test_metric={self.test_metric:.4f}, {len(self.history)} epochs, {self.seconds:.1f}s)"
+    def __repr__(self): return f"TrainResult({_model_name(self.config.get('model', {}))}, test_metric={self.test_metric:.4f}, {len(self.history)} epochs, {self.seconds:.1f}s)"
 
-def _lr_at(step, total, lr):
-    warm = max(1, int(0.2 * total))
-    return lr * (step + 1) / warm if step < warm else lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+def _model_name(key:dict) -> str: return key.get('arch') or key.get('factory', '?')
+
+SCHEDULES = ('onecycle', 'constant')
+OPTIMIZERS = ('sgd', 'adam')
+
+@dataclass(frozen=True)
+class Recipe:
+    "Every setting of a training run in one visible object: what `train` does, what ensembles and retraining checks repeat, what store keys record."
+    epochs: int = 2
+    batch_size: int = 128
+    lr: float = 0.1               # the peak learning rate
+    optimizer: str = 'sgd'        # 'sgd' (momentum, Nesterov) or 'adam' (AdamW)
+    momentum: float = 0.9         # SGD's momentum
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    schedule: str = 'onecycle'    # 'onecycle': linear warm-up, then cosine decay to 0; 'constant': lr throughout
+    warmup: float = 0.2           # share of all steps spent warming up ('onecycle')
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS: raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose from {OPTIMIZERS}.")
+        if self.schedule not in SCHEDULES: raise ValueError(f"Unknown schedule {self.schedule!r}; choose from {SCHEDULES}.")
+        if self.epochs < 1 or self.batch_size < 1: raise ValueError(f"epochs and batch_size must be at least 1; got {self.epochs} and {self.batch_size}.")
+        if not (self.lr > 0 and math.isfinite(self.lr)): raise ValueError(f"lr must be a positive number, not {self.lr}.")
+        if not 0 <= self.warmup < 1: raise ValueError(f"warmup is a share of the steps, in [0, 1); got {self.warmup}.")
+
+    def key(self) -> dict:
+        "The settings as store keys record them: the default SGD recipe's keys are the ones training always had."
+        k = dict(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay)
+        for f in ('optimizer', 'momentum', 'nesterov', 'schedule', 'warmup'):
+            if getattr(self, f) != getattr(Recipe, f): k[f] = getattr(self, f)
+        return k
+    def job_key(self): return self.key()
+
+    def lr_at(self, step:int, total:int) -> float:
+        "The learning rate of step `step` of `total`."
+        if self.schedule == 'constant': return self.lr
+        warm = max(1, int(self.warmup * total))
+        return self.lr * (step + 1) / warm if step < warm else self.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+    def make_optimizer(self, params) -> torch.optim.Optimizer:
+        if self.optimizer == 'adam': return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, nesterov=self.nesterov and self.momentum > 0, weight_decay=self.weight_decay)
+
+RETRAIN_RECIPE = Recipe(epochs=10, batch_size=64)   # what the LDS ground truth and the counterfactual check retrain with by default
+
+def as_recipe(recipe=None, **overrides) -> Recipe:
+    "A `Recipe` from a recipe, a dict of its fields or None (the defaults), with the non-None `overrides` applied."
+    import dataclasses
+    base = recipe if isinstance(recipe, Recipe) else Recipe(**(recipe or {}))
+    over = {k: v for k, v in overrides.items() if v is not None}
+    bad = set(over) - {f.name for f in dataclasses.fields(Recipe)}
+    if bad: raise TypeError(f"Not a training setting: {sorted(bad)}; a Recipe has {[f.name for f in dataclasses.fields(Recipe)]}.")
+    return dataclasses.replace(base, **over) if over else base
 
 def _is_image(x): return x.ndim == 4
 
@@ -170,30 +267,56 @@ def _subset_id(train_idx, n):
     idx = np.asarray(train_idx)
     return dict(n=int(len(idx)), of=int(n), sha=config_hash(np.sort(idx).tolist()))
 
-def train_config(model_config:dict, data:Dataset, epochs:int=2, batch_size:int=128, lr:float=0.1,
-                 weight_decay:float=5e-4, seed:int=0, train_idx=None, optimizer:str='sgd') -> dict:
+def train_config(model_config:dict, data:Dataset, epochs:int|None=None, batch_size:int|None=None, lr:float|None=None,
+                 weight_decay:float|None=None, seed:int=0, train_idx=None, optimizer:str|None=None, recipe=None) -> dict:
     "The full config of a training run: what the store addresses its checkpoints by."
+    r = as_recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, optimizer=optimizer)
+    k = r.key()
     cfg = dict(model=dict(model_config), data=dict(name=data.name, n_train=len(data.train), n_test=len(data.test)),
-               subset=_subset_id(train_idx, len(data.train)), epochs=epochs, batch_size=batch_size, lr=lr,
-               weight_decay=weight_decay, seed=seed)
-    if optimizer != 'sgd': cfg['optimizer'] = optimizer   # SGD runs keep the addresses they always had
-    return cfg
+               subset=_subset_id(train_idx, len(data.train)), epochs=k.pop('epochs'), batch_size=k.pop('batch_size'), lr=k.pop('lr'),
+               weight_decay=k.pop('weight_decay'), seed=seed)
+    return dict(cfg, **k)   # settings other than the defaults, after the ones every run has
 
 # %% ../nbs/02_models.ipynb #6605826e
-OPTIMIZERS = {
-    'sgd': lambda ps, lr, wd: torch.optim.SGD(ps, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
-    'adam': lambda ps, lr, wd: torch.optim.AdamW(ps, lr=lr, weight_decay=wd),
-}
-
-def _optimizer_and_resume(module, lr, weight_decay, store, partial_name, cfg, history):
+def _optimizer_and_resume(module, recipe:Recipe, store, partial_name, cfg, history):
     "The optimiser of a run, and the state of its last finished epoch when `store` holds one: (opt, history, epoch, seconds)."
-    name = cfg.get('optimizer', 'sgd')
-    if name not in OPTIMIZERS: raise ValueError(f"Unknown optimizer {name!r}; choose from {list(OPTIMIZERS)}.")
-    opt = OPTIMIZERS[name](module.parameters(), lr, weight_decay)
+    opt = recipe.make_optimizer(module.parameters())
     if store is None or not store.has(partial_name, cfg): return opt, history, 0, 0.
     part = store.load(partial_name, cfg)
     module.load_state_dict(part['model']); opt.load_state_dict(part['opt'])
     return opt, part['history'], part['epoch'], part['seconds']
+
+def _fit(net:nn.Module, recipe:Recipe, opt, steps_per_epoch:int,
+         batch, # batch(epoch, step) -> (inputs, targets) of that step
+         losses, # losses(outputs, targets) -> (K,) each member's mean loss (K = 1 for one model)
+         evaluate_members, # () -> K held-out metrics
+         checkpoint, # checkpoint(epochs_done, histories, seconds) after each epoch but the last; None: no store
+         histories:list, start_epoch:int, seconds:float, name:str, seeds:list, progress:bool, stop, eval_each_epoch:bool):
+    "The one epoch loop of `train` and `train_stacked`: K members step together under `recipe`; returns (histories, seconds)."
+    K, total = len(seeds), recipe.epochs * steps_per_epoch
+    for epoch in range(start_epoch, recipe.epochs):
+        t0 = time.perf_counter(); net.train()
+        what = '' if K == 1 else f' stack of {K},'
+        bar = tqdm(range(steps_per_epoch), desc=f'{name}{what} epoch {epoch+1}/{recipe.epochs}', disable=not progress, leave=False)
+        tot = torch.zeros(K, dtype=torch.float64)
+        for step in bar:
+            for grp in opt.param_groups: grp['lr'] = recipe.lr_at(epoch * steps_per_epoch + step, total)
+            x, y = batch(epoch, step)
+            ls = losses(net(x), y)
+            if not torch.isfinite(ls).all():
+                bad = [seeds[k] for k in range(K) if not torch.isfinite(ls[k])]
+                what = f'loss became {ls[0].item()}' if K == 1 else f'loss became non-finite for seeds {bad}'
+                raise FloatingPointError(f"{name}: {what} at epoch {epoch+1}, step {step+1}. Lower lr (now {recipe.lr}) or check the inputs for NaN.")
+            opt.zero_grad(set_to_none=True); ls.sum().backward(); opt.step()
+            tot += ls.detach().double()
+            if stop is not None and stop.is_set(): raise KeyboardInterrupt(f"{name}: stopped at epoch {epoch+1}, step {step+1}")
+            if step % 20 == 0: bar.set_postfix(loss=f'{ls.mean().item():.3f}')
+        last = epoch + 1 == recipe.epochs
+        metrics = evaluate_members() if eval_each_epoch or last else [None] * K
+        seconds += time.perf_counter() - t0
+        for k in range(K): histories[k].append(dict(epoch=epoch + 1, train_loss=tot[k].item() / steps_per_epoch, test_metric=metrics[k], seconds=seconds / K))
+        if checkpoint is not None and not last: checkpoint(epoch + 1, histories, seconds)
+    return histories, seconds
 
 def _train_indices(data:Dataset, train_idx) -> torch.Tensor:
     "The training examples a run uses, after checking that the split is consistent and the subset not empty."
@@ -202,56 +325,41 @@ def _train_indices(data:Dataset, train_idx) -> torch.Tensor:
     if len(idx) == 0: raise DataError("train_idx is empty: there is nothing to train on.")
     return idx
 
-def _model_config(model):
-    if isinstance(model, dict): return model
-    if not hasattr(model, 'config'): raise TypeError("Pass a config dict (see `build_model`) or a model built by this library (it has `.config`).")
-    return model.config
-
-def train(model, # a config dict for `build_model`, or a model from this library
-          data:Dataset, # train and test splits
-          epochs:int=2, batch_size:int=128, lr:float=0.1, weight_decay:float=5e-4,
+def train(model, # what to build: a config dict, a library model, a zero-argument factory or 'module:function' (`ModelFactory`)
+          data:Dataset, # train and test splits: a `Dataset`, or (train, test) torch datasets or tensor pairs (`as_data`)
+          epochs:int|None=None, batch_size:int|None=None, lr:float|None=None, weight_decay:float|None=None, # override the recipe's
           seed:int=0, # fixes initial weights and data order
           train_idx=None, # train on these training examples only (default: all)
           store:ArtifactStore|None=None, # checkpoint here after every epoch and resume from it
           name:str='model', # artifact name in the store
           progress:bool=True, channels_last:bool=True,
           eval_each_epoch:bool=False, # measure the test split after every epoch, not only after the last
-          optimizer:str='sgd', # 'sgd' (Nesterov momentum 0.9) or 'adam' (AdamW)
-          stop:threading.Event|None=None # when set (from another thread), stop after the current step with KeyboardInterrupt
+          optimizer:str|None=None, # 'sgd' (Nesterov momentum 0.9) or 'adam' (AdamW), overriding the recipe's
+          stop:threading.Event|None=None, # when set (from another thread), stop after the current step with KeyboardInterrupt
+          recipe:Recipe|dict|None=None # every training setting (`Recipe`); the arguments above override its fields
          ) -> TrainResult:
-    "Train a model with SGD and a one-cycle schedule; resumable through `store`."
-    cfg = train_config(_model_config(model), data, epochs, batch_size, lr, weight_decay, seed, train_idx, optimizer)
+    "Train a model by `recipe` (SGD under a one-cycle schedule by default); resumable through `store`."
+    factory, data = ModelFactory(model), as_data(data)
+    r = as_recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, optimizer=optimizer)
+    cfg = train_config(factory.key, data, seed=seed, train_idx=train_idx, recipe=r)
     if store is not None and store.has(name, cfg):
         done = store.load(name, cfg)
-        m = build_model(cfg['model']); m.load_state_dict(done['model'])
+        m = factory(); m.load_state_dict(done['model'])
         return TrainResult(m, done['test_metric'], done['history'], done['seconds'], cfg)
     idx_all = _train_indices(data, train_idx)
-    m = _seeded_build(cfg['model'], seed)
+    m = _seeded_build(factory, seed)
     if channels_last and any(_is_image(p) for p in m.parameters()): m = m.to(memory_format=torch.channels_last)
-    opt, history, start_epoch, seconds = _optimizer_and_resume(m, lr, weight_decay, store, name + '/partial', cfg, [])
-    steps_per_epoch = math.ceil(len(idx_all) / batch_size); total = epochs * steps_per_epoch
-    for epoch in range(start_epoch, epochs):
-        t0 = time.perf_counter(); m.train()
-        order = _epoch_order(idx_all, seed, epoch)
-        bar = tqdm(range(steps_per_epoch), desc=f'{name} epoch {epoch+1}/{epochs}', disable=not progress, leave=False)
-        tot_loss = 0.
-        for s in bar:
-            b = order[s*batch_size:(s+1)*batch_size]
-            for grp in opt.param_groups: grp['lr'] = _lr_at(epoch * steps_per_epoch + s, total, lr)
-            out = m(_prep(data.train.x[b], channels_last))
-            yb = data.train.y[b]
-            loss = _loss(out, yb)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"{name}: loss became {loss.item()} at epoch {epoch+1}, step {s+1}. Lower lr (now {lr}) or check the inputs for NaN.")
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            tot_loss += loss.item()
-            if stop is not None and stop.is_set(): raise KeyboardInterrupt(f"{name}: stopped at epoch {epoch+1}, step {s+1}")
-            if s % 20 == 0: bar.set_postfix(loss=f'{loss.item():.3f}')
-        metric = evaluate(m, data.test, channels_last=channels_last) if eval_each_epoch or epoch + 1 == epochs else None
-        seconds += time.perf_counter() - t0
-        history.append(dict(epoch=epoch + 1, train_loss=tot_loss / steps_per_epoch, test_metric=metric, seconds=seconds))
-        if store is not None and epoch + 1 < epochs:
-            store.save(name + '/partial', dict(model=m.state_dict(), opt=opt.state_dict(), epoch=epoch + 1, history=history, seconds=seconds), cfg)
+    opt, history, start_epoch, seconds = _optimizer_and_resume(m, r, store, name + '/partial', cfg, [])
+    order = {}
+    def batch(epoch, s):
+        if epoch not in order: order.clear(); order[epoch] = _epoch_order(idx_all, seed, epoch)
+        b = order[epoch][s*r.batch_size:(s+1)*r.batch_size]
+        return _prep(data.train.x[b], channels_last), data.train.y[b]
+    def checkpoint(epoch, hs, secs):
+        store.save(name + '/partial', dict(model=m.state_dict(), opt=opt.state_dict(), epoch=epoch, history=hs[0], seconds=secs), cfg)
+    (history,), seconds = _fit(m, r, opt, math.ceil(len(idx_all) / r.batch_size), batch, lambda out, y: _loss(out, y).reshape(1),
+                               lambda: [evaluate(m, data.test, channels_last=channels_last)], checkpoint if store is not None else None,
+                               [history], start_epoch, seconds, name, [seed], progress, stop, eval_each_epoch)
     m = m.to(memory_format=torch.contiguous_format) if channels_last else m
     res = TrainResult(m, history[-1]['test_metric'], history, seconds, cfg)
     if store is not None: store.save(name, dict(model=m.state_dict(), test_metric=res.test_metric, history=history, seconds=seconds), cfg)
@@ -319,12 +427,16 @@ def _unstack_leaf(stacked, template, k):
 
 class StackedModels(nn.Module):
     "K models of one architecture run as one: input (B, K, ...) with one batch per member, output (B, K, ...)."
-    def __init__(self, models:list, check:bool=True):
+    def __init__(self, models:list, check:bool=True,
+                 factory=None, # builds a member (`ModelFactory`); default: the members' config
+                 input_shape:tuple|None=None): # one example's shape, for the check; default: from the members' config
         super().__init__()
         if not models: raise ValueError("StackedModels needs at least one model.")
         cfgs = [getattr(m, 'config', None) for m in models]
         if any(c != cfgs[0] for c in cfgs): raise ValueError("All stacked models must share one architecture config.")
         self.K, self.member_config = len(models), cfgs[0]
+        if factory is None and isinstance(cfgs[0], dict): factory = cfgs[0]
+        self.factory, self.input_shape = (ModelFactory(factory) if factory is not None else None), input_shape
         with _INIT_LOCK: self.net = _stack(models)   # new layers draw (unused) initial weights from the global generator
         if check: self._check(models)
 
@@ -352,6 +464,7 @@ class StackedModels(nn.Module):
                             "Train its members with workers instead (train_ensemble(..., stack=1)).")
 
     def _input_shape(self):
+        if self.input_shape is not None: return tuple(self.input_shape)
         c = self.member_config or {}
         if 'n_in' in c: return (c['n_in'],)
         return (c.get('in_channels', 1), 28, 28)
@@ -360,7 +473,8 @@ class StackedModels(nn.Module):
         "The K members as separate models."
         out = []
         for k in range(self.K):
-            m = build_model(self.member_config)
+            if self.factory is None: raise TypeError("These members have no config: give StackedModels the factory that builds one to unstack them.")
+            m = self.factory()
             for sm, tm in zip(self.net.modules(), m.modules()):
                 if not any(True for _ in tm.children()): _unstack_leaf(sm, tm, k)
             out.append(m)
@@ -380,75 +494,64 @@ def _member_losses(out, y):
     else: per = (out.reshape(B, K) - y.float()).pow(2).reshape(-1)
     return per.view(B, K).mean(0)
 
-def train_stacked(model, data:Dataset, seeds:list, epochs:int=2, batch_size:int=128, lr:float=0.1, weight_decay:float=5e-4,
+def train_stacked(model, data:Dataset, seeds:list, epochs:int|None=None, batch_size:int|None=None, lr:float|None=None, weight_decay:float|None=None,
                   train_idx=None, store:ArtifactStore|None=None, name:str='model', progress:bool=True,
-                  channels_last:bool=True, eval_each_epoch:bool=False, optimizer:str='sgd',
+                  channels_last:bool=True, eval_each_epoch:bool=False, optimizer:str|None=None,
                   member_idx:list|None=None, # one training subset per seed (equal sizes), instead of `train_idx` for all
-                  stop:threading.Event|None=None # when set (from another thread), stop after the current step with KeyboardInterrupt
+                  stop:threading.Event|None=None, # when set (from another thread), stop after the current step with KeyboardInterrupt
+                  recipe:Recipe|dict|None=None # every training setting (`Recipe`); the arguments above override its fields
                  ) -> list:
     "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
-    mc = _model_config(model)
+    mc, data = ModelFactory(model), as_data(data)
+    r = as_recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, optimizer=optimizer)
     if member_idx is not None:
         if train_idx is not None: raise ValueError("Give either train_idx (one subset for every member) or member_idx (one per member), not both.")
         if len(member_idx) != len(seeds): raise ValueError(f"member_idx has {len(member_idx)} subsets for {len(seeds)} seeds; give one per seed.")
         subsets = [_train_indices(data, t) for t in member_idx]
         if len({len(t) for t in subsets}) > 1: raise ValueError(f"Stacked members step together, so their subsets must be equally large; got sizes {sorted({len(t) for t in subsets})}.")
     else: subsets = [train_idx] * len(seeds)
-    cfgs = [train_config(mc, data, epochs, batch_size, lr, weight_decay, s, t, optimizer) for s, t in zip(seeds, subsets)]
+    cfgs = [train_config(mc.key, data, seed=s, train_idx=t, recipe=r) for s, t in zip(seeds, subsets)]
     if len(seeds) == 1 or (store is not None and all(store.has(name, c) for c in cfgs)):   # nothing to stack
-        return [train(mc, data, epochs, batch_size, lr, weight_decay, s, t, store, name, progress, channels_last,
-                      eval_each_epoch, optimizer, stop) for s, t in zip(seeds, subsets)]
+        return [train(mc, data, seed=s, train_idx=t, store=store, name=name, progress=progress, channels_last=channels_last,
+                      eval_each_epoch=eval_each_epoch, stop=stop, recipe=r) for s, t in zip(seeds, subsets)]
     idxs = [_train_indices(data, t) for t in subsets]; idx_all = idxs[0]
     members = []
     for s in seeds: members.append(_seeded_build(mc, s))
-    st = StackedModels(members); K = len(seeds)
+    st = StackedModels(members, factory=mc, input_shape=tuple(data.train.x.shape[1:])); K = len(seeds)
     if channels_last and _is_image(data.train.x): st = st.to(memory_format=torch.channels_last)
     stack_cfg = dict(cfgs[0], seed=None, seeds=list(seeds))
     if member_idx is not None: stack_cfg['subset'] = [c['subset'] for c in cfgs]
-    opt, histories, start_epoch, seconds = _optimizer_and_resume(st, lr, weight_decay, store, name + '/stack-partial', stack_cfg, [[] for _ in seeds])
-    steps_per_epoch = math.ceil(len(idx_all) / batch_size); total = epochs * steps_per_epoch
-    for epoch in range(start_epoch, epochs):
-        t0 = time.perf_counter(); st.train()
-        orders = torch.stack([_epoch_order(idx, s, epoch) for idx, s in zip(idxs, seeds)])     # (K, n)
-        bar = tqdm(range(steps_per_epoch), desc=f'{name} stack of {K}, epoch {epoch+1}/{epochs}', disable=not progress, leave=False)
-        tot = torch.zeros(K)
-        for step in bar:
-            b = orders[:, step*batch_size:(step+1)*batch_size]                         # (K, B)
-            for grp in opt.param_groups: grp['lr'] = _lr_at(epoch * steps_per_epoch + step, total, lr)
-            out = st(data.train.x[b.T]); yb = data.train.y[b.T]                        # (B, K, ...), (B, K)
-            losses = _member_losses(out, yb)
-            if not torch.isfinite(losses).all():
-                bad = [seeds[k] for k in range(K) if not torch.isfinite(losses[k])]
-                raise FloatingPointError(f"{name}: loss became non-finite for seeds {bad} at epoch {epoch+1}, step {step+1}. Lower lr (now {lr}) or check the inputs for NaN.")
-            opt.zero_grad(set_to_none=True); losses.sum().backward(); opt.step()
-            tot += losses.detach()
-            if stop is not None and stop.is_set(): raise KeyboardInterrupt(f"{name}: stopped at epoch {epoch+1}, step {step+1}")
-        metrics = _evaluate_stacked(st, data.test, channels_last) if eval_each_epoch or epoch + 1 == epochs else [None] * K
-        seconds += time.perf_counter() - t0
-        for k in range(K): histories[k].append(dict(epoch=epoch + 1, train_loss=tot[k].item() / steps_per_epoch, test_metric=metrics[k], seconds=seconds / K))
-        if store is not None and epoch + 1 < epochs:
-            store.save(name + '/stack-partial', dict(model=st.state_dict(), opt=opt.state_dict(), epoch=epoch + 1, history=histories, seconds=seconds), stack_cfg)
+    opt, histories, start_epoch, seconds = _optimizer_and_resume(st, r, store, name + '/stack-partial', stack_cfg, [[] for _ in seeds])
+    orders = {}
+    def batch(epoch, step):
+        if epoch not in orders: orders.clear(); orders[epoch] = torch.stack([_epoch_order(idx, s, epoch) for idx, s in zip(idxs, seeds)])   # (K, n)
+        b = orders[epoch][:, step*r.batch_size:(step+1)*r.batch_size]              # (K, B)
+        return data.train.x[b.T], data.train.y[b.T]                               # (B, K, ...), (B, K)
+    def checkpoint(epoch, hs, secs):
+        store.save(name + '/stack-partial', dict(model=st.state_dict(), opt=opt.state_dict(), epoch=epoch, history=hs, seconds=secs), stack_cfg)
+    histories, seconds = _fit(st, r, opt, math.ceil(len(idx_all) / r.batch_size), batch, _member_losses, lambda: _evaluate_stacked(st, data.test, channels_last),
+                              checkpoint if store is not None else None, histories, start_epoch, seconds, name, list(seeds), progress, stop, eval_each_epoch)
     results = []
     for m, h, c in zip(st.unstack(), histories, cfgs):
-        r = TrainResult(m, h[-1]['test_metric'], h, seconds / K, c); results.append(r)
-        if store is not None: store.save(name, dict(model=m.state_dict(), test_metric=r.test_metric, history=h, seconds=r.seconds), c)
+        res = TrainResult(m, h[-1]['test_metric'], h, seconds / K, c); results.append(res)
+        if store is not None: store.save(name, dict(model=m.state_dict(), test_metric=res.test_metric, history=h, seconds=res.seconds), c)
     return results
 
 # %% ../nbs/02_models.ipynb #b14adcd4
 STACK_MAX_PARAMS = 50_000
 
-def default_stack(model_config:dict) -> int:
+def default_stack(model) -> int:
     "How many members to stack: 8 for members under `STACK_MAX_PARAMS` parameters, where stacking pays, else 1."
-    n = sum(p.numel() for p in build_model(model_config).parameters())
+    n = sum(p.numel() for p in ModelFactory(model)().parameters())
     return 8 if n < STACK_MAX_PARAMS else 1
 
 def _train_stack_job(seeds, **kw):
     "Train one stack of members (the job of one worker); returns plain data that pickles cheaply."
     return [dict(state=r.model.state_dict(), test_metric=r.test_metric, config=r.config) for r in train_stacked(seeds=seeds, **kw)]
 
-def _draws_randomness(model_config:dict) -> bool:
+def _draws_randomness(model) -> bool:
     "Whether a member draws random numbers while it trains (dropout), from the generator all threads of a process share."
-    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in build_model(model_config).modules())
+    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in ModelFactory(model)().modules())
 
 def _run_in_threads(fn, jobs:list, threads:int, progress:bool=True, desc:str='') -> list:
     "`fn(**job, stop=event)` for each job on `threads` Python threads with one torch thread each; results in job order."
@@ -476,7 +579,7 @@ class Ensemble:
     def __len__(self): return len(self.models)
     def __repr__(self): return f"Ensemble({len(self)} members, test metric {np.mean(self.test_metrics):.4f} ± {np.std(self.test_metrics):.4f})"
 
-def train_ensemble(model, # config dict or library model: the architecture of every member
+def train_ensemble(model, # what every member is: a config dict, a library model, a factory or 'module:function' (`ModelFactory`)
                    data:Dataset, members:int=8, seed:int=0, # member i uses seed + i
                    stack:int|None=None, # members trained together as one stacked model; None: 8 for small members, else 1
                    workers:int=1, # stacks run in parallel (local: processes with one torch thread each); 1 runs here
@@ -485,7 +588,8 @@ def train_ensemble(model, # config dict or library model: the architecture of ev
                    store:ArtifactStore|None=None, name:str='ensemble', progress:bool=True, **train_kw) -> Ensemble:
     "Train `members` models that differ only in their seed, stacked, on threads or in worker processes, resumably."
     from concept_attrib.models import _train_stack_job   # worker processes import the job from the package
-    mc = _model_config(model); t0 = time.perf_counter()
+    mc, data = ModelFactory(model), as_data(data); t0 = time.perf_counter()
+    mc.key                                                            # computed once here, sent along with the factory
     if stack is None: stack = default_stack(mc)
     if threads is None: threads = torch.get_num_threads()
     if threads < 1 or workers < 1: raise ValueError(f"threads and workers must be at least 1; got threads={threads}, workers={workers}.")
@@ -502,5 +606,5 @@ def train_ensemble(model, # config dict or library model: the architecture of ev
     results = [by_seed[s] for s in seeds]
     models = []
     for r in results:
-        m = build_model(mc); m.load_state_dict(r['state']); models.append(m)
+        m = mc(); m.load_state_dict(r['state']); models.append(m)
     return Ensemble(models, [r['test_metric'] for r in results], [r['config'] for r in results], time.perf_counter() - t0)

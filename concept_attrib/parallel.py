@@ -6,7 +6,7 @@ Docs: https://concept-attrib.github.io/concept_attrib/parallel.html.md"""
 
 # %% ../nbs/05_parallel.ipynb #019fdc5f
 from __future__ import annotations
-import importlib, multiprocessing as mp, os
+import hashlib, importlib, inspect, json, multiprocessing as mp, os, pickle, sys, sysconfig
 from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .core import ArtifactStore, content_hash, model_fingerprint, SEED_ENV, seed_shift
 
 # %% auto #0
-__all__ = ['BACKENDS', 'job_key', 'run_jobs']
+__all__ = ['BACKENDS', 'job_key', 'Portable', 'run_jobs']
 
 # %% ../nbs/05_parallel.ipynb #2b9a5b7b
 BACKENDS = ('local', 'ray')
@@ -31,8 +31,99 @@ def job_key(obj):
     if isinstance(obj, Dataset): return dict(data=obj.name, check=_data_check(obj))
     if isinstance(obj, nn.Module): return dict(module=type(obj).__name__, weights=model_fingerprint(obj))
     if isinstance(obj, ArtifactStore): return None   # where results go does not change them
+    if hasattr(obj, 'job_key'): return obj.job_key()  # model factories, outputs, concepts, functions: each says what identifies it
     raise TypeError(f"A job argument of type {type(obj).__name__} has no stable key; pass plain data, tensors, arrays, "
                     "datasets or modules, or run without a store.")
+
+# %% ../nbs/05_parallel.ipynb #7866ef82
+def _user_module(mod) -> bool:
+    "Whether `mod` is the user's own code (a notebook, a script, a file beside them), not an installed package."
+    f = getattr(mod, '__file__', None)
+    if f is None: return True
+    f = os.path.realpath(f)
+    roots = {os.path.realpath(p) for p in (sysconfig.get_paths()['purelib'], sysconfig.get_paths()['platlib'], sys.prefix, sys.base_prefix)}
+    return not any(f.startswith(r + os.sep) for r in roots) and not mod.__name__.split('.')[0] == 'concept_attrib'
+
+def _closure_values(fn):
+    "The plain values (numbers, strings, tuples of them) a function closes over: part of what it computes."
+    out = []
+    for c in getattr(fn, '__closure__', None) or ():
+        try: v = c.cell_contents
+        except ValueError: continue
+        if isinstance(v, (bool, int, float, str, type(None))) or (isinstance(v, (tuple, list)) and all(isinstance(e, (bool, int, float, str)) for e in v)):
+            out.append(v)
+    return out
+
+class Portable:
+    "A function workers can call: an importable `'module:function'`, or a callable sent by value when it is the user's own code."
+    def __init__(self, fn):
+        if type(fn).__name__ == 'Portable': fn = fn.spec or fn._fn
+        self.spec, self._fn, self._code = None, None, None
+        if isinstance(fn, str):
+            if fn.count(':') != 1 or not all(fn.split(':')): raise ValueError(f"{fn!r} is not 'module:function' (e.g. 'my_models:make_resnet').")
+            self.spec = fn
+        elif callable(fn): self._fn = fn
+        else: raise TypeError(f"Expected a function or a 'module:function' string, not {type(fn).__name__}.")
+
+    @property
+    def fn(self):
+        "The function itself (imported on first use for a 'module:function' string)."
+        if self._fn is None:
+            mod, name = self.spec.split(':')
+            try: obj = importlib.import_module(mod)
+            except ImportError as e:
+                raise ImportError(f"Cannot import {mod!r} for {self.spec!r} in this process ({e}). Put its folder on PYTHONPATH here and on "
+                                  "every worker, or pass the function itself: it is then sent to workers by value.") from None
+            for part in name.split('.'):
+                if not hasattr(obj, part): raise AttributeError(f"{mod!r} has no {name!r} (from {self.spec!r}).")
+                obj = getattr(obj, part)
+            self._fn = obj
+        return self._fn
+
+    @property
+    def name(self) -> str: return self.spec or f"{getattr(self._fn, '__module__', '?')}:{getattr(self._fn, '__qualname__', type(self._fn).__name__)}"
+
+    @property
+    def code(self) -> str:
+        "A hash of the function's source (or bytecode) and the plain values it closes over."
+        if self._code is None:
+            fn = self.fn
+            try: text = inspect.getsource(fn)
+            except (OSError, TypeError):   # defined in a notebook: hash the bytecode (of every method, for a class)
+                fns = [v for v in vars(fn).values() if hasattr(v, '__code__')] if inspect.isclass(fn) else [fn]
+                codes = [f.__code__ for f in fns if hasattr(f, '__code__')]
+                text = repr([(c.co_code, c.co_consts, c.co_names) for c in codes]) if codes else repr(fn)
+            self._code = hashlib.sha256((text + repr(_closure_values(fn))).encode()).hexdigest()[:16]
+        return self._code
+
+    def __call__(self, *args, **kw): return self.fn(*args, **kw)
+    def __repr__(self): return f"Portable({self.name})"
+    def job_key(self): return dict(function=self.name, code=self.code)
+
+    def __reduce__(self):
+        from concept_attrib.parallel import _portable_from_state   # workers rebuild the package's class, also from a notebook's copy
+        return _portable_from_state, (self._state(),)
+
+    def _state(self):
+        if self.spec is not None: return dict(spec=self.spec, code=self._code)
+        self.code                                     # hashed here, where the source can be read
+        import cloudpickle
+        mod = sys.modules.get(getattr(self._fn, '__module__', None) or '')
+        by_value = mod is not None and mod.__name__ != '__main__' and _user_module(mod)
+        if by_value: cloudpickle.register_pickle_by_value(mod)
+        try: blob = cloudpickle.dumps(self._fn)
+        except Exception as e:
+            raise pickle.PicklingError(f"Cannot send {self.name} to worker processes ({type(e).__name__}: {e}). Define it in an importable "
+                                       "module and pass 'module:function', or run with workers=1.") from None
+        finally:
+            if by_value: cloudpickle.unregister_pickle_by_value(mod)
+        return dict(blob=blob, name=self.name, code=self._code)
+
+def _portable_from_state(st):
+    p = Portable.__new__(Portable)
+    p.spec, p._code = st.get('spec'), st.get('code')
+    p._fn = pickle.loads(st['blob']) if 'blob' in st else None
+    return p
 
 # %% ../nbs/05_parallel.ipynb #aa13adca
 def _data_check(data) -> str:

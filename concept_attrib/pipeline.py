@@ -41,7 +41,7 @@ class PipelineConfig:
         self.concepts, self.ks = tuple(self.concepts), tuple(self.ks)
         bad = [c for c in self.concepts if c not in CONCEPTS or CONCEPTS[c][0] != 'fashion_mnist']
         if bad: raise ValueError(f"The pipeline runs on Fashion-MNIST; {bad} are not its concepts. Choose from "
-                                 f"{[c for c, (d, _) in CONCEPTS.items() if d == 'fashion_mnist']}.")
+                                 f"{[c for c, (d, *_) in CONCEPTS.items() if d == 'fashion_mnist']}.")
         if not self.concepts: raise ValueError("Name at least one concept.")
         for name in ('n_train', 'members', 'width', 'epochs', 'batch_size', 'proj_dim', 'n_targets', 'draws', 'retrain_members', 'workers'):
             if getattr(self, name) < 1: raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}.")
@@ -67,7 +67,7 @@ def concept_sizes() -> pd.DataFrame:
     "Every concept dataset of the library: its kind, source and sizes."
     data = {'fashion_mnist': load_fashion_mnist(), 'mnist5k': load_mnist5k(), 'california_housing': load_california_housing()}
     rows = []
-    for name, (src, kind) in CONCEPTS.items():
+    for name, (src, kind, _) in CONCEPTS.items():
         cd = concept_dataset(name, data[src]); m = cd.c_train.mean().item()
         rows.append(dict(concept=name, kind=kind, dataset=src, train=len(cd.x_train), test=len(cd.x_test),
                          on_train=f'{m:.1%} positive' if kind == 'binary' else f'mean {m:.3f}'))

@@ -41,17 +41,37 @@ def layer_features(model:nn.Module, x:torch.Tensor, layers, reduce:str='pool', b
 class ProbeError(ValueError):
     "Data that a probe cannot be fitted to."
 
+_READS = ('concept', 'layer', 'reduce', 'range')   # what a probe reads and was fitted on: typed attributes, kept by save/load
+
 class LinearProbe(nn.Module):
     "Standardise features with training statistics, then a linear map to a logit (binary) or a value (regression)."
     def __init__(self, n_features:int, kind:str, mean:torch.Tensor|None=None, std:torch.Tensor|None=None,
-                 info:dict|None=None): # where its features come from: concept, layer, reduce, k, ...
+                 layer:str|None=None, # the layer whose activation it reads (a name from `layer_names(model)`)
+                 reduce:str='pool', # how that activation becomes features (`reduce_activation`)
+                 concept:str|None=None, # the concept's name
+                 range=None, # (low, high) of the outputs it was fitted to: (0, 1) for a binary probe, the values seen for a regression
+                 info:dict|None=None): # more notes (k, n_train, ...); keys named like the attributes above set them
         super().__init__()
         if kind not in ('binary', 'regression'): raise ValueError(f"kind must be 'binary' or 'regression', not {kind!r}.")
+        if reduce not in REDUCTIONS: raise ValueError(f"Unknown reduction {reduce!r}; choose from {REDUCTIONS}.")
         self.kind = kind
         self.register_buffer('mean', torch.zeros(n_features) if mean is None else mean.float().clone())
         self.register_buffer('std', torch.ones(n_features) if std is None else std.float().clone())
         self.linear = nn.Linear(n_features, 1)
-        self.info = dict(info or {})
+        self.layer, self.reduce, self.concept = layer, reduce, concept
+        self.range = [float(v) for v in range] if range is not None else ([0.0, 1.0] if kind == 'binary' else None)
+        self.notes = {}
+        self.info = info or {}
+    @property
+    def info(self) -> dict:
+        "Everything the probe knows about itself: the typed attributes (concept, layer, reduce, range) and its notes."
+        return {k: getattr(self, k) for k in _READS if getattr(self, k) is not None} | self.notes
+    @info.setter
+    def info(self, d:dict):
+        d = dict(d or {})
+        for k in _READS:
+            if k in d: v = d.pop(k); setattr(self, k, [float(x) for x in v] if k == 'range' and v is not None else v)
+        self.notes = d
     def extra_repr(self): return ', '.join([self.kind] + [f'{k}={v}' for k, v in self.info.items()])
     def forward(self, feats): return self.linear((feats - self.mean) / self.std).squeeze(-1)
     def predict(self, feats):
@@ -128,7 +148,9 @@ def fit_probes(feats:torch.Tensor, # (N, D) training features
                kind:str|None=None, # 'binary' or 'regression'; inferred from the labels when None
                ks=(None,), # probe sizes: None for dense, k to keep the k largest-|w| units (iterative hard thresholding)
                l2:float=1e-3, max_iter:int=500, iht_iters:int=300,
-               balance:bool=False # binary: weigh both classes equally, for rare concepts (scored by balanced accuracy)
+               balance:bool=False, # binary: weigh both classes equally, for rare concepts (scored by balanced accuracy)
+               layer:str|None=None, reduce:str='pool', # where the features come from: kept by each probe, read by every method
+               concept:str|None=None # the concept's name
               ) -> dict:
     "Fit one probe per k in `ks` on the same features, sharing the standardisation and the dense fit: {k: LinearProbe}."
     feats, labels = torch.as_tensor(feats).double(), torch.as_tensor(labels).double().flatten()
@@ -147,19 +169,24 @@ def fit_probes(feats:torch.Tensor, # (N, D) training features
         pos = labels.mean()
         sw = torch.where(labels > 0.5, 0.5 / pos, 0.5 / (1 - pos))   # each class carries half the loss
     w_dense, b_dense = _dense_fit(kind, Z, labels, l2, max_iter, sw)
+    rng = [0.0, 1.0] if kind == 'binary' else [labels.min().item(), labels.max().item()]   # the outputs it was fitted to
     probes = {}
     for k in ks:
         w, b = _iht(kind, Z, labels, w_dense, b_dense, l2, k, iht_iters, sw) if k is not None and k < d else (w_dense, b_dense)
-        p = LinearProbe(d, kind, mean, std)
+        p = LinearProbe(d, kind, mean, std, layer=layer, reduce=reduce, concept=concept, range=rng,
+                        info=dict(k='all' if k is None else k, n_train=len(labels), **({'balanced': True} if balance else {})))
         with torch.no_grad(): p.linear.weight.copy_(w.float()[None]); p.linear.bias.copy_(b.float().reshape(1))
         probes[k] = p
     return probes
 
 def fit_probe(feats:torch.Tensor, labels:torch.Tensor, kind:str|None=None,
               k:int|None=None, # keep only the k largest-|w| units (iterative hard thresholding); None: dense
-              l2:float=1e-3, max_iter:int=500, iht_iters:int=300, balance:bool=False) -> LinearProbe:
-    "Fit a dense or sparse linear probe of a concept on training features."
-    return fit_probes(feats, labels, kind, (k,), l2, max_iter, iht_iters, balance)[k]
+              l2:float=1e-3, max_iter:int=500, iht_iters:int=300, balance:bool=False,
+              layer:str|None=None, # the layer the features were read from: TRAK, COAR and concept backprop read it there
+              reduce:str='pool', # how they were reduced (`reduce_activation`)
+              concept:str|None=None) -> LinearProbe:
+    "Fit a dense or sparse linear probe of a concept on training features; it keeps the layer and reduction it reads."
+    return fit_probes(feats, labels, kind, (k,), l2, max_iter, iht_iters, balance, layer, reduce, concept)[k]
 
 def probe_metrics(probe:LinearProbe, feats:torch.Tensor, labels:torch.Tensor) -> dict:
     "Held-out accuracy and balanced accuracy (binary) or R² (regression)."
@@ -194,14 +221,10 @@ def concept_features(model:nn.Module, concept, # a `ConceptData`
                            layer_features(model, concept.x_test[te], layers, reduce))
 
 def layer_probes(cf:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e-3, balance:bool=False) -> dict:
-    "`fit_probes` on one layer of `cf`; each probe's `info` says which concept, layer, reduction and k it is."
+    "`fit_probes` on one layer of `cf`; each probe knows its concept, layer, reduction, range and k."
     if layer not in cf.train: raise UnknownLayerError(f"No features of layer {layer!r}; these were collected: {cf.layers}.")
-    probes = fit_probes(cf.train[layer], concept.c_train[cf.train_idx], concept.kind, ks, l2=l2, balance=balance)
-    c = concept.c_train[cf.train_idx].float()
-    rng = [0.0, 1.0] if concept.kind == 'binary' else [c.min().item(), c.max().item()]   # the outputs it was fitted to: probability or values seen
-    for k, p in probes.items(): p.info = dict(concept=concept.name, layer=layer, reduce=cf.reduce, k='all' if k is None else k, n_train=len(cf.train_idx), range=rng,
-                                              **({'balanced': True} if balance else {}))
-    return probes
+    return fit_probes(cf.train[layer], concept.c_train[cf.train_idx], concept.kind, ks, l2=l2, balance=balance,
+                      layer=layer, reduce=cf.reduce, concept=concept.name)
 
 def probe_layers(model:nn.Module, concept, # a `ConceptData`
                  layers=None, # layer names; default: `model.block_names`
@@ -257,7 +280,7 @@ def load_probe(store:ArtifactStore, name:str, config) -> LinearProbe:
     obj = store.load(name, config)
     if not (isinstance(obj, dict) and {'state', 'kind', 'info'} <= set(obj)):
         raise ValueError(f"Artifact {name!r} is not a probe saved by save_probe; it holds {type(obj).__name__}.")
-    p = LinearProbe(obj['state']['mean'].numel(), obj['kind'], info=obj['info'])
+    p = LinearProbe(obj['state']['mean'].numel(), obj['kind'], info=obj['info'])   # the info carries layer, reduce, concept and range
     p.load_state_dict(obj['state'])
     return p.eval()
 

@@ -43,3 +43,63 @@ def test_ray_matches_local(ray_head, fashion):
     for a, b in zip(local.models, remote.models):
         for (k, p), q in zip(a.state_dict().items(), b.state_dict().values()): assert torch.equal(p, q), k
     assert local.test_metrics == remote.test_metrics
+
+USER_MODULE = '''
+import torch
+from torch import nn
+def make_model():
+    "A user's model factory in the user's own file."
+    return nn.Sequential(nn.Conv2d(1, 6, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(24, 10))
+'''
+
+NOTEBOOK_CELL = '''
+import torch
+from torch import nn
+class CellNet(nn.Module):
+    def __init__(self):
+        super().__init__(); self.conv = nn.Conv2d(1, 4, 3, 2, 1); self.fc = nn.Linear(4, 10)
+    def forward(self, x): return self.fc(torch.relu(self.conv(x)).mean((2, 3)))
+def make_cell_net(): return CellNet()
+'''
+
+@pytest.fixture(scope='module')
+def user_factories(tmp_path_factory):
+    "A factory from a file beside the user's notebook (importable here only) and one defined in a notebook cell (module __main__)."
+    import importlib
+    d = tmp_path_factory.mktemp('user_code'); (d/'my_models_for_test.py').write_text(USER_MODULE)
+    sys.path.insert(0, str(d))
+    try: mod = importlib.import_module('my_models_for_test')
+    finally: sys.path.remove(str(d))
+    cell = {'__name__': '__main__'}; exec(NOTEBOOK_CELL, cell)
+    return dict(user_module=mod.make_model, notebook_cell=cell['make_cell_net'])
+
+def _same_members(a, b):
+    for ma, mb in zip(a.models, b.models):
+        for (k, p), q in zip(ma.state_dict().items(), mb.state_dict().values()): assert torch.equal(p, q), k
+    assert a.test_metrics == b.test_metrics
+
+@pytest.mark.parametrize('which', ['user_module', 'notebook_cell'])
+def test_factories_retrain_on_spawned_workers_and_ray(ray_head, fashion, user_factories, which):
+    from concept_attrib.models import train_ensemble
+    factory = user_factories[which]
+    kw = dict(members=2, stack=1, epochs=1, train_idx=torch.arange(256), batch_size=64, progress=False)
+    threads = torch.get_num_threads(); torch.set_num_threads(1)
+    try: here = train_ensemble(factory, fashion, **kw)           # in this process, one thread: what each worker uses
+    finally: torch.set_num_threads(threads)
+    spawned = train_ensemble(factory, fashion, workers=2, **kw)
+    on_ray = train_ensemble(factory, fashion, backend='ray', ray_address=ray_head, workers=2, **kw)
+    _same_members(here, spawned); _same_members(here, on_ray)
+    assert type(spawned.models[0]).__name__ == type(here.models[0]).__name__
+
+def test_module_function_string_factory_on_spawned_workers(fashion, tmp_path, monkeypatch):
+    "'module:function' is imported where it runs: spawned workers inherit this process's import path."
+    from concept_attrib.models import train_ensemble
+    (tmp_path/'my_string_models.py').write_text(USER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    kw = dict(members=2, stack=1, epochs=1, train_idx=torch.arange(128), batch_size=64, progress=False)
+    spawned = train_ensemble('my_string_models:make_model', fashion, workers=2, **kw)
+    threads = torch.get_num_threads(); torch.set_num_threads(1)
+    try: here = train_ensemble('my_string_models:make_model', fashion, **kw)
+    finally: torch.set_num_threads(threads)
+    _same_members(here, spawned)
+    assert spawned.configs[0]['model']['factory'] == 'my_string_models:make_model'
