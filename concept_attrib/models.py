@@ -37,7 +37,8 @@ def register_model(cls):
 def build_model(config:dict) -> nn.Module:
     "Build a model from `{'arch': name, **kwargs}`."
     config = dict(config); arch = config.pop('arch', None)
-    if arch not in MODELS: raise KeyError(f"Unknown arch {arch!r}; known: {sorted(MODELS)}.")
+    if arch not in MODELS: raise KeyError(f"Unknown arch {arch!r}; known: {sorted(MODELS)}. A model registered in a notebook is unknown to "
+                                          "worker processes and Ray: pass the class itself, or any factory that builds it, instead of its config.")
     with _INIT_LOCK: return MODELS[arch](**config)
 
 def _seeded_build(factory, seed:int) -> nn.Module:
