@@ -29,8 +29,6 @@ __all__ = ['PROJECTORS', 'TrakOutput', 'SparseProjector', 'AttributionError', 'T
            'lds_ground_truth', 'lds', 'ConceptAttribution', 'attribute_concept', 'AttributionExplorer']
 
 # %% ../nbs/04_attribution.ipynb #e26ff095
-_margin = margin   # the name the components module imported
-
 class _Call(nn.Module):
     "Runs a function of (model, x, y) as a module, so `functional_call` can swap in traker's weights while the function sees the model."
     def __init__(self, model): super().__init__(); self.model = model

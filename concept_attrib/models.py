@@ -162,8 +162,6 @@ class ModelFactory:
             self._key = dict(factory=self.fn.name, code=self.fn.code, architecture=arch)
         return self._key
     def job_key(self): return self.key
-    @property
-    def name(self) -> str: return self.config.get('arch', '?') if self.config is not None else self.fn.name
     def __repr__(self): return f"ModelFactory({self.config if self.config is not None else self.fn.name})"
     def __reduce__(self):
         from concept_attrib.models import _factory_from_state   # workers rebuild the package's class, also from a notebook's copy
