@@ -30,8 +30,8 @@ def main():
     box = (bpp.x_train.min(0).values, bpp.x_train.max(0).values)
     per = []
     for i, mlp in enumerate(mlps.models):
-        cf = concept_features(mlp, bpp, 'act2', n_train=8000, n_test=2000)
-        probe = layer_probes(cf, bpp, 'act2')[None]
+        feats = concept_features(mlp, bpp, 'act2', probe_train=8000, probe_test=2000)
+        probe = layer_probes(feats, bpp, 'act2')[None]
         if i == 0:
             times = []
             for _ in range(REPEATS):
@@ -43,7 +43,7 @@ def main():
             print(f"tabular_seconds_per_row: {statistics.median(times):.4f}", flush=True)
         res = concept_backprop(mlp, probe, rows, target, lam1=1.0, lam2=0.05, steps=300, lr=0.05, bounds=box, progress=False)
         per.append(dict(seed=mlps.configs[i]['seed'], house_value_r2=mlps.test_metrics[i],
-                        concept_r2_act2=probe_metrics(probe, cf.test['act2'], bpp.c_test[cf.test_idx])['r2'], **entanglement(res, bpp)))
+                        concept_r2_act2=probe_metrics(probe, feats.test['act2'], bpp.c_test[feats.test_idx])['r2'], **entanglement(res, bpp)))
     df = pd.DataFrame(per).drop(columns='n')
     print(df.round(3).to_string(index=False), file=sys.stderr)
     print(f"entanglement_corr_mean: {df['corr'].mean():.3f}\nentanglement_corr_min: {df['corr'].min():.3f}", flush=True)

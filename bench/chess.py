@@ -10,7 +10,7 @@
 
 The value network, its positions and probes follow the chess notebook (300 games, 6 epochs, balanced dense probes on
 the flattened activations of each concept's best block). Positions and the network are kept in the artifact store, so
-a rerun only repeats the measured parts.
+a rerun only retrainings the measured parts.
 """
 import os, statistics, sys, tempfile, time, warnings
 sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != os.path.dirname(os.path.abspath(__file__))]   # bench/trak.py would shadow traker
@@ -38,9 +38,9 @@ def main():
     legal, achieved, control = [], {}, {}
     for name in CONCEPTS:
         cd = chess_concept_data(cds, name)
-        cf = concept_features(value.model, cd, layers=LAYERS, reduce='flatten', n_train=6000, n_test=3000)
-        scored = {l: (p, probe_metrics(p, cf.test[l], cd.c_test[cf.test_idx])['balanced_accuracy'])
-                  for l in LAYERS for p in [layer_probes(cf, cd, l, balance=True)[None]]}
+        feats = concept_features(value.model, cd, layers=LAYERS, reduce='flatten', probe_train=6000, probe_test=3000)
+        scored = {l: (p, probe_metrics(p, feats.test[l], cd.c_test[feats.test_idx])['balanced_accuracy'])
+                  for l in LAYERS for p in [layer_probes(feats, cd, l, balance=True)[None]]}
         layer = max(scored, key=lambda l: scored[l][1]); probe = scored[layer][0]
         absent = [f for f, c in zip(cds.test_fens, cd.c_test.tolist()) if c == 0][:200]
         res = chess_backprop(value.model, probe, absent, target=0.9, progress=False)

@@ -25,7 +25,7 @@ REPEATS = int(os.environ.get('BENCH_REPEATS', 3))
 def main():
     data = load_fashion_mnist()
     jobs = [dict(model=SmallResNet(width=8), data=data, seeds=[s], member_idx=[torch.randperm(2000, generator=seed_generator(s, 'subset'))[:1800]],
-                 concepts=['footwear', 'high_low_frequency'], epochs=10, batch_size=64, n_train=2000, n_test=1000) for s in range(8)]
+                 concepts=['footwear', 'high_low_frequency'], epochs=10, batch_size=64, probe_train=2000, probe_test=1000) for s in range(8)]
     ratios = []
     for rep in range(REPEATS):
         t0 = time.perf_counter(); one = run_jobs(retrain_and_probe, jobs, workers=1, progress=False); t_one = time.perf_counter() - t0

@@ -23,7 +23,7 @@ def main():
     layers = model.block_names
     times = []
     for _ in range(REPEATS):
-        t0 = time.perf_counter(); probe_layers(model, fw, ks=(1, 5, 20), n_train=5000, n_test=2000)
+        t0 = time.perf_counter(); probe_layers(model, fw, ks=(1, 5, 20), probe_train=5000, probe_test=2000)
         times.append((time.perf_counter() - t0) / len(layers))
     tr, te = torch.arange(5000), torch.arange(2000)
     ftr, fte = layer_features(model, fw.x_train[tr], layers), layer_features(model, fw.x_test[te], layers)

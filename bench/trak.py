@@ -62,7 +62,7 @@ def main():
         print(f"# {proj}: featurisation / gradients {', '.join(f'{r:.2f}' for r in ratios)} (proj_dim {PROJ_DIM})", file=sys.stderr)
         print(f"featurize_over_grad{'' if proj == 'sparse' else '_gaussian'}: {statistics.median(ratios):.2f}", flush=True)
     x, y = data.test.x[:100], data.test.y[:100]
-    gt = lds_ground_truth(SmallResNet(width=8), data, idx, x, y, m=32, repeats=4, epochs=EPOCHS, store=store, progress=False)
+    gt = lds_ground_truth(SmallResNet(width=8), data, idx, x, y, m=32, retrainings=4, epochs=EPOCHS, store=store, progress=False)
     score = lambda models, proj: lds(TRAK(models, data, train_idx=idx, proj_dim=512, projector=proj, store=store, progress=False).featurize().score(x, y), gt)['lds']
     sparse5, gauss5 = score(ens.models[:5], 'sparse'), score(ens.models[:5], 'gaussian')
     print(f"# LDS with 5 members, proj_dim 512: sparse {sparse5:.4f}, gaussian {gauss5:.4f}", file=sys.stderr)

@@ -15,8 +15,9 @@ from torch import nn
 # %% auto #0
 __all__ = ['SEED_ENV', 'seed_shift', 'derive_seed', 'seed_generator', 'seed_setting', 'seed_everything', 'default_device',
            'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache', 'capture', 'frozen',
-           'global_avg_pool', 'collect_activations', 'ArtifactMissing', 'config_hash', 'content_hash',
-           'model_fingerprint', 'atomic_write', 'default_store_root', 'ArtifactStore', 'fig_png', 'Explorer']
+           'global_avg_pool', 'collect_activations', 'pearson', 'rank', 'spearman', 'ArtifactMissing', 'config_hash',
+           'content_hash', 'model_fingerprint', 'atomic_write', 'default_store_root', 'ArtifactStore', 'fig_png',
+           'Explorer']
 
 # %% ../nbs/00_core.ipynb #59a24fd7
 SEED_ENV = 'CONCEPT_ATTRIB_SEED'
@@ -164,6 +165,23 @@ def collect_activations(model:nn.Module, # the model, put in eval mode for the p
                 for n in layers: out[n].append(reduce(acts[n]) if reduce else acts[n])
     finally: model.train(was_training)
     return {n: torch.cat(v) for n, v in out.items()}
+
+# %% ../nbs/00_core.ipynb #1e957464
+def pearson(a:torch.Tensor, # (n,) or (n, k)
+            b:torch.Tensor # the same shape as `a`
+           ) -> torch.Tensor:
+    "Pearson correlation of each column of `a` with the same column of `b`, down the first axis (float64)."
+    a, b = a.double(), b.double()
+    a, b = a - a.mean(0), b - b.mean(0)
+    return (a * b).sum(0) / (a.norm(dim=0) * b.norm(dim=0)).clamp_min(1e-12)
+
+def rank(a:torch.Tensor) -> torch.Tensor:
+    "Ranks down the first axis, 0 for the smallest (ties broken by position), as float64."
+    return a.argsort(0).argsort(0).double()
+
+def spearman(a:torch.Tensor, b:torch.Tensor) -> torch.Tensor:
+    "Spearman correlation of each column of `a` with the same column of `b`: Pearson of their ranks."
+    return pearson(rank(a), rank(b))
 
 # %% ../nbs/00_core.ipynb #6e61df42
 class ArtifactMissing(KeyError):

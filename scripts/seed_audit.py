@@ -4,7 +4,7 @@ Each `assert` statement becomes a recorder that keeps going when it fails, so on
 notebook, not just the first that misses. The operands of each comparison (`acc > 0.8` records `acc` and `0.8`)
 are written as JSON lines, one per assertion and run; `--table` prints, per assertion, the values over the runs.
 
-    python scripts/seed_audit.py nbs/08_backprop.ipynb --settings 0 1 2 --threads 1 --out audit.jsonl
+    python scripts/seed_audit.py nbs/09_backprop.ipynb --settings 0 1 2 --threads 1 --out audit.jsonl
     python scripts/seed_audit.py --table audit.jsonl
 """
 import argparse, ast, json, os, subprocess, sys, tempfile

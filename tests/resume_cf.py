@@ -19,9 +19,9 @@ def main(store_dir, out):
     data, store, idx = load_fashion_mnist(), ArtifactStore(store_dir), torch.arange(300)
     ens = train_ensemble(SmallResNet(width=8), data, members=1, epochs=2, train_idx=idx, batch_size=64, store=store, progress=False)
     fw = concept_dataset('footwear', data)
-    probe = layer_probes(concept_features(ens.models[0], fw, 'stage3.0', n_train=500, n_test=200), fw, 'stage3.0')[None]
+    probe = layer_probes(concept_features(ens.models[0], fw, 'stage3.0', probe_train=500, probe_test=200), fw, 'stage3.0')[None]
     att = attribute_concept(TRAK(ens, data, train_idx=idx, proj_dim=128, store=store, progress=False).featurize(), fw, probe, n_targets=20)
-    cf = counterfactual(SmallResNet(width=8), data, idx, [att], ks=(30,), draws=2, members=2, epochs=2, n_train=500, n_test=200,
+    cf = counterfactual(SmallResNet(width=8), data, idx, [att], ks=(30,), draws=2, retrainings=2, epochs=2, probe_train=500, probe_test=200,
                         workers=2, store=store, progress=False)
     json.dump(dict(table=cf.table.to_dict('list'), jobs_run=cf.jobs_run, jobs_reused=cf.jobs_reused), open(out, 'w'))
 

@@ -10,7 +10,7 @@ def tabular_backprop():
     housing = load_california_housing()
     bpp = concept_dataset('bedrooms_per_person', housing)
     mlp = train(TabularMLP(n_in=8), california_split(housing), epochs=10, batch_size=128, lr=0.02, progress=False).model
-    probe = layer_probes(concept_features(mlp, bpp, 'act2', n_train=4000, n_test=1000), bpp, 'act2')[None]
+    probe = layer_probes(concept_features(mlp, bpp, 'act2', probe_train=4000, probe_test=1000), bpp, 'act2')[None]
     return mlp, probe, bpp
 
 def image_backprop(fashion):
@@ -24,7 +24,7 @@ def image_backprop(fashion):
     setups = {}
     for name in ('brightness_share', 'footwear'):
         c = concept_dataset(name, fashion)
-        pr = layer_probes(concept_features(net, c, 'stage2.0', n_train=2000, n_test=500), c, 'stage2.0')[None]
+        pr = layer_probes(concept_features(net, c, 'stage2.0', probe_train=2000, probe_test=500), c, 'stage2.0')[None]
         setups[name] = dict(model=net, probe=pr, ae=ae, images=fashion.test.x[:10])
     return setups
 
@@ -40,5 +40,5 @@ def chess(store=None):
     probes = {}
     for name in ('material_advantage', 'passed_pawn'):
         cd = chess_concept_data(cds, name)
-        probes[name] = layer_probes(concept_features(net, cd, 'block2', reduce='flatten', n_train=1500, n_test=300), cd, 'block2', balance=True)[None]
+        probes[name] = layer_probes(concept_features(net, cd, 'block2', reduce='flatten', probe_train=1500, probe_test=300), cd, 'block2', balance=True)[None]
     return net, probes, cds

@@ -21,14 +21,14 @@ NOTEBOOKS = {
  'probe_explorer': FASHION + """from concept_attrib.models import SmallResNet, train_ensemble
 from concept_attrib.probes import ProbeExplorer
 ens = train_ensemble(SmallResNet(width=8), fashion, members=2, epochs=1, train_idx=torch.arange(3000), progress=False)
-ProbeExplorer(ens, [concept_dataset(c, fashion) for c in ('footwear', 'brightness_share')], ks=(1, 5), n_train=1500, n_test=500)""",
+ProbeExplorer(ens, [concept_dataset(c, fashion) for c in ('footwear', 'brightness_share')], ks=(1, 5), probe_train=1500, probe_test=500)""",
  'attribution_explorer': FASHION + """from concept_attrib.models import SmallResNet, train_ensemble
 from concept_attrib.attribution import TRAK, AttributionExplorer
 idx = torch.arange(500)
 ens = train_ensemble(SmallResNet(width=8), fashion, members=2, epochs=1, train_idx=idx, batch_size=64, progress=False)
 trak = TRAK(ens, fashion, train_idx=idx, proj_dim=128, store=store, progress=False)
 AttributionExplorer(trak, [concept_dataset(c, fashion) for c in ('footwear', 'high_low_frequency')], n_targets=20, classes=fashion.classes,
-                    probe_kw=dict(n_train=1000, n_test=200))""",
+                    probe_kw=dict(probe_train=1000, probe_test=200))""",
  'ablation_explorer': FASHION + """from concept_attrib.models import SmallResNet, train_ensemble
 from concept_attrib.probes import concept_features, layer_probes
 from concept_attrib.attribution import TRAK, attribute_concept
@@ -39,8 +39,8 @@ trak = TRAK(ens, fashion, train_idx=idx, proj_dim=64, store=store, progress=Fals
 atts = []
 for name in ('footwear', 'high_low_frequency'):
     c = concept_dataset(name, fashion)
-    atts.append(attribute_concept(trak, c, layer_probes(concept_features(ens.models[0], c, 'stage3.0', n_train=1000, n_test=200), c, 'stage3.0')[None], n_targets=10))
-cf = counterfactual(SmallResNet(width=8), fashion, idx, atts, ks=(20, 40), draws=1, members=1, epochs=1, n_train=500, n_test=200, workers=1, store=store, progress=False)
+    atts.append(attribute_concept(trak, c, layer_probes(concept_features(ens.models[0], c, 'stage3.0', probe_train=1000, probe_test=200), c, 'stage3.0')[None], n_targets=10))
+cf = counterfactual(SmallResNet(width=8), fashion, idx, atts, ks=(20, 40), draws=1, retrainings=1, epochs=1, probe_train=500, probe_test=200, workers=1, store=store, progress=False)
 AblationExplorer(cf, fashion)""",
  'component_explorer': FASHION + """from concept_attrib.models import SmallResNet, train
 from concept_attrib.components import Components, mask_dataset, fit_coar, ComponentExplorer

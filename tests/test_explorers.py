@@ -8,7 +8,7 @@ def probe_explorer(fashion):
     from concept_attrib.probes import ProbeExplorer
     ens = train_ensemble(SmallResNet(width=8), fashion, members=2, epochs=1, train_idx=torch.arange(3000), progress=False)
     concepts = [concept_dataset(c, fashion) for c in ('footwear', 'brightness_share')]
-    return ProbeExplorer(ens, concepts, ks=(1, 5), n_train=1500, n_test=500)
+    return ProbeExplorer(ens, concepts, ks=(1, 5), probe_train=1500, probe_test=500)
 
 def view(ex): return bytes(ex.depth_plot.value), bytes(ex.examples.value), ex.units_table.value, ex.summary.value
 
@@ -45,7 +45,7 @@ def attribution_explorer(fashion, tmp_path_factory):
     ens = train_ensemble(SmallResNet(width=8), fashion, members=2, epochs=1, train_idx=idx, batch_size=64, progress=False)
     trak = TRAK(ens, fashion, train_idx=idx, proj_dim=128, store=ArtifactStore(tmp_path_factory.mktemp('store')), progress=False)
     concepts = [concept_dataset(c, fashion) for c in ('footwear', 'high_low_frequency')]
-    return AttributionExplorer(trak, concepts, n_targets=20, classes=fashion.classes, probe_kw=dict(n_train=1000, n_test=200))
+    return AttributionExplorer(trak, concepts, n_targets=20, classes=fashion.classes, probe_kw=dict(probe_train=1000, probe_test=200))
 
 @pytest.mark.parametrize('control,value', [('layer', 'stage1.0'), ('concept', 'high_low_frequency'), ('layer', 'fc')])
 def test_attribution_explorer_control_changes_view(attribution_explorer, control, value):

@@ -17,8 +17,8 @@ def rgb(x):
 
 @pytest.fixture(scope='module')
 def user_data(fashion):
-    from concept_attrib.data import Dataset, Split
-    return Dataset('tinted', Split(rgb(fashion.train.x[:1200]), fashion.train.y[:1200]), Split(rgb(fashion.test.x[:400]), fashion.test.y[:400]),
+    from concept_attrib.data import TaskData, Split
+    return TaskData('tinted', Split(rgb(fashion.train.x[:1200]), fashion.train.y[:1200]), Split(rgb(fashion.test.x[:400]), fashion.test.y[:400]),
                    fashion.classes, 'test')
 
 @pytest.fixture(scope='module')
@@ -31,7 +31,7 @@ def user_setup(user_data):
     bright = lambda x: (x.mean((1, 2, 3)) > x.mean((1, 2, 3)).median()).float()
     c = ConceptData('bright', 'binary', user_data.train.x, user_data.train.y, bright(user_data.train.x),
                     user_data.test.x, user_data.test.y, bright(user_data.test.x))
-    probe = layer_probes(concept_features(net, c, 'body.2', n_train=1000, n_test=300), c, 'body.2')[None]
+    probe = layer_probes(concept_features(net, c, 'body.2', probe_train=1000, probe_test=300), c, 'body.2')[None]
     return net, c, probe
 
 def test_every_method_reads_the_same_probe_output(user_setup):
@@ -105,15 +105,15 @@ def test_explorers_draw_rgb_non_square_images(user_setup, user_data, tmp_path):
     def colourful(png):   # the drawn images are RGB: some pixel's channels differ
         a = mpimg.imread(io.BytesIO(bytes(png)))
         return png[:4] == b'\x89PNG' and (abs(a[..., 0] - a[..., 2]) > 0.2).any()
-    pe = ProbeExplorer([net], [c], ks=(1,), layers=['body.0', 'body.2'], n_train=800, n_test=200)
+    pe = ProbeExplorer([net], [c], ks=(1,), layers=['body.0', 'body.2'], probe_train=800, probe_test=200)
     assert pe.error is None and colourful(pe.examples.value)
     idx = torch.arange(300)
     ens = train_ensemble(UserCNN, user_data, members=1, epochs=1, train_idx=idx, batch_size=64, progress=False)
     trak = TRAK(ens, user_data, train_idx=idx, proj_dim=64, store=ArtifactStore(tmp_path/'s'), progress=False)
-    ae_ex = AttributionExplorer(trak, [c], layers=['body.2'], n_targets=10, classes=user_data.classes, probe_kw=dict(n_train=600, n_test=200))
+    ae_ex = AttributionExplorer(trak, [c], layers=['body.2'], n_targets=10, classes=user_data.classes, probe_kw=dict(probe_train=600, probe_test=200))
     assert ae_ex.error is None and colourful(ae_ex.grid.value)
     attr = ae_ex.result('bright', 'body.2')
-    cf = counterfactual(UserCNN, user_data, idx, [attr], ks=(30,), draws=1, members=1, layers=['body.2'], n_train=400, n_test=200,
+    cf = counterfactual(UserCNN, user_data, idx, [attr], ks=(30,), draws=1, retrainings=1, layers=['body.2'], probe_train=400, probe_test=200,
                         epochs=1, workers=1, progress=False, concepts=[c])
     ab = AblationExplorer(cf, user_data)
     assert ab.error is None and colourful(ab.removed_img.value)
