@@ -59,10 +59,10 @@ docs: $(STAMP)
 
 
 bench: $(STAMP) system
-	$(PY) bench/ensemble.py
-	$(PY) bench/probes.py
-	$(PY) bench/trak.py
-	$(PY) bench/counterfactual.py
-	$(PY) bench/components.py
-	$(PY) bench/backprop.py
-	$(PY) bench/chess.py
+	$(PY) bench/bench_ensemble.py
+	$(PY) bench/bench_probes.py
+	$(PY) bench/bench_trak.py
+	$(PY) bench/bench_counterfactual.py
+	$(PY) bench/bench_components.py
+	$(PY) bench/bench_backprop.py
+	$(PY) bench/bench_chess.py

@@ -1,4 +1,4 @@
-"""Which training examples taught a model a concept: TRAK of a probe's output over an ensemble, safe on the CPU, with a fast projector and the LDS check.
+"""Which training examples taught a model a concept: TRAK over an ensemble, a fast CPU projector, the LDS check.
 
 Docs: https://concept-attrib.github.io/concept_attrib/attribution.html.md"""
 
@@ -13,16 +13,18 @@ import pandas as pd
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 import trak.traker as _traker_module
 from trak import TRAKer
 from trak.modelout_functions import AbstractModelOutput
 from trak.projectors import AbstractProjector, BasicProjector, ProjectionType
 from trak.gradient_computers import FunctionalGradientComputer
 from .parallel import run_jobs
-from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint, derive_seed, seed_generator
-from .probes import LinearProbe, reduce_activation, layer_features, concept_features, layer_probes
-from .outputs import Output, TaskMargin, Prediction, ProbeOutput, as_output, output_values, margin
-from .core import config_hash, pearson, spearman
+from .core import (ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint,
+                                 derive_seed, seed_generator)
+from .probes import LinearProbe, concept_features, layer_probes
+from .outputs import Output, TaskMargin, Prediction, ProbeOutput, as_output, output_values
+from .core import config_hash, spearman
 
 # %% auto #0
 __all__ = ['PROJECTORS', 'TrakOutput', 'SparseProjector', 'AttributionError', 'TRAK', 'target_outputs', 'LDSGroundTruth',
@@ -30,12 +32,12 @@ __all__ = ['PROJECTORS', 'TrakOutput', 'SparseProjector', 'AttributionError', 'T
 
 # %% ../nbs/06_attribution.ipynb #e26ff095
 class _Call(nn.Module):
-    "Runs a function of (model, x, y) as a module, so `functional_call` can swap in traker's weights while the function sees the model."
+    "Runs a function of (model, x, y) as a module, so `functional_call` can swap in traker's weights."
     def __init__(self, model): super().__init__(); self.model = model
     def forward(self, x, y, fn): return fn(self.model, x, y)
 
 class TrakOutput(AbstractModelOutput):
-    "traker's model output made of ours: training examples through `train` (and its loss term), targets through `target` while scoring."
+    "traker's model output made of ours: training examples through `train`, targets through `target` while scoring."
     def __init__(self, train:Output):
         self.train, self.target, self.scoring, self._calls = train, None, False, {}
 
@@ -50,14 +52,16 @@ class TrakOutput(AbstractModelOutput):
 
     def get_out_to_loss_grad(self, model, weights, buffers, batch):
         x, y = batch
-        with torch.no_grad(): return self._run(self.train.loss_weight, model, weights, buffers, x, y).reshape(len(x), 1).detach()
+        with torch.no_grad():
+            return self._run(self.train.loss_weight, model, weights, buffers, x, y).reshape(len(x), 1).detach()
 
 # %% ../nbs/06_attribution.ipynb #afe635eb
 class SparseProjector(AbstractProjector):
-    "Sparse JL projection for traker: each gradient coordinate is added, with a random sign, to `s` random output coordinates."
+    "Sparse JL projection for traker: each gradient coordinate goes, with a random sign, to `s` output coordinates."
     def __init__(self, grad_dim:int, proj_dim:int, seed:int=0, s:int=2, device='cpu', dtype=torch.float32):
         super().__init__(grad_dim, proj_dim, seed, 'sparse', device)
-        if proj_dim < 1 or grad_dim < 1: raise ValueError(f"grad_dim and proj_dim must be positive, got {grad_dim} and {proj_dim}.")
+        if proj_dim < 1 or grad_dim < 1:
+            raise ValueError(f"grad_dim and proj_dim must be positive, got {grad_dim} and {proj_dim}.")
         if s < 1: raise ValueError(f"s (non-zeros per gradient coordinate) must be at least 1, not {s}.")
         self.s, self.dtype, self._hashes = min(s, proj_dim), dtype, {}
 
@@ -66,13 +70,13 @@ class SparseProjector(AbstractProjector):
     def spec(self) -> dict: return dict(kind='sparse', s=self.s, scheme=self.SCHEME)
 
     def hashes(self, model_id:int) -> tuple[torch.Tensor, torch.Tensor]:
-        "`model_id`'s matrix as (rows, values), each (s, grad_dim): coordinate i goes to rows[:, i] with weights values[:, i]."
+        "`model_id`'s matrix as (rows, values), each (s, grad_dim): coordinate i goes to rows[:, i] × values[:, i]."
         if model_id not in self._hashes:
             g = seed_generator(self.seed, 'projector', int(model_id))
             shape = (self.s, self.grad_dim)
             rows = torch.randint(0, self.proj_dim, shape, generator=g)
-            vals = (torch.randint(0, 2, shape, generator=g) * 2 - 1).to(self.dtype) * math.sqrt(self.proj_dim / self.s)
-            self._hashes[model_id] = rows, vals
+            signs = (torch.randint(0, 2, shape, generator=g) * 2 - 1).to(self.dtype)
+            self._hashes[model_id] = rows, signs * math.sqrt(self.proj_dim / self.s)
         return self._hashes[model_id]
 
     def project(self, grads, # traker's per-parameter dict of (batch, ...) gradients, or a (batch, grad_dim) tensor
@@ -82,7 +86,8 @@ class SparseProjector(AbstractProjector):
             raise ValueError(f"Gradients have {d} coordinates, the projector was made for {self.grad_dim}.")
         rows, vals = self.hashes(model_id)
         out, o = torch.zeros(len(parts[0]), self.proj_dim, dtype=self.dtype, device=parts[0].device), 0
-        for p in parts:   # parameter by parameter, in the row-major layout the gradients come in: no concatenation, no transpose
+        # parameter by parameter, in the row-major layout the gradients come in: no concatenation, no transpose
+        for p in parts:
             p, n = p.to(self.dtype), p.shape[1]
             for j in range(self.s): out.index_add_(1, rows[j, o:o+n], p * vals[j, o:o+n])
             o += n
@@ -90,7 +95,7 @@ class SparseProjector(AbstractProjector):
 
     def free_memory(self): pass   # the hashes are small and reused across calls
 
-# %% ../nbs/06_attribution.ipynb #e8269dc0
+# %% ../nbs/06_attribution.ipynb #45aa0f21
 class AttributionError(RuntimeError):
     "TRAK was used in an order or with settings that give meaningless scores."
 
@@ -98,6 +103,7 @@ def _ids_hash(idx) -> str: return content_hash(np.asarray(idx, dtype=np.int64))
 
 PROJECTORS = ('sparse', 'gaussian')
 
+# %% ../nbs/06_attribution.ipynb #116a4541
 def _select_params(model:nn.Module, params) -> list|None:
     "The names of the parameters TRAK attributes through: exact names or module prefixes; None keeps all."
     if params is None: return None
@@ -107,154 +113,210 @@ def _select_params(model:nn.Module, params) -> list|None:
     unknown = [w for w in want if not any(n == w or n.startswith(w + '.') for n in names)]
     if unknown:
         import difflib
-        near = sorted({m for w in unknown for m in difflib.get_close_matches(w, names + [n.rsplit('.', 1)[0] for n in names], n=3)})
-        raise ValueError(f"No parameters named or under {unknown}{'; nearest: ' + ', '.join(near) if near else ''}. Give parameter names or module prefixes such as 'fc'.")
+        candidates = names + [n.rsplit('.', 1)[0] for n in names]
+        near = sorted({m for w in unknown for m in difflib.get_close_matches(w, candidates, n=3)})
+        raise ValueError(f"No parameters named or under {unknown}{'; nearest: ' + ', '.join(near) if near else ''}. "
+                         "Give parameter names or module prefixes such as 'fc'.")
     return out
 
+# %% ../nbs/06_attribution.ipynb #288a48d9
 @contextlib.contextmanager
 def _traker_bars_off():
-    "traker draws a progress bar per call over the member ids it finalises; `TRAK` shows its own bars, so those are hidden."
+    "Hides the progress bars traker draws over the member ids it finalises."
     bar = _traker_module.tqdm
     _traker_module.tqdm = lambda it, **kw: it
     try: yield
     finally: _traker_module.tqdm = bar
 
+# %% ../nbs/06_attribution.ipynb #7adda8f7
 class _KeepOutputGradients(FunctionalGradientComputer):
-    "traker's per-example gradients, only for the parameters TRAK attributes through, keeping the outputs (the margin's 1 - p = σ(-margin) then needs no second pass)."
+    "traker's per-example gradients of the attributed parameters only, keeping the outputs for the loss term."
     _last = None
     def compute_per_sample_grad(self, batch):
         wrt = self.grad_wrt
         free = self.func_weights if wrt is None else {k: self.func_weights[k] for k in wrt}
         fixed = {} if wrt is None else {k: v.detach() for k, v in self.func_weights.items() if k not in free}
         model, out_fn = self.model, self.modelout_fn.get_output
-        def f(free, buffers, *b): return out_fn(model, {**fixed, **free}, buffers, *b)   # gradients of the free parameters only
-        grads, out = torch.func.vmap(torch.func.grad_and_value(f, argnums=0), in_dims=(None, None, *([0] * len(batch))), randomness='different')(
-            free, self.func_buffers, *batch)
-        self._last = (batch[0], out.detach()) if not self.modelout_fn.scoring and isinstance(self.modelout_fn.train, TaskMargin) else None
+        # gradients of the free parameters only
+        def f(free, buffers, *b): return out_fn(model, {**fixed, **free}, buffers, *b)
+        per_example = torch.func.vmap(torch.func.grad_and_value(f, argnums=0),
+                                      in_dims=(None, None, *([0] * len(batch))), randomness='different')
+        grads, out = per_example(free, self.func_buffers, *batch)
+        keep = not self.modelout_fn.scoring and isinstance(self.modelout_fn.train, TaskMargin)
+        self._last = (batch[0], out.detach()) if keep else None
         return grads
+
     def compute_loss_grad(self, batch):
         if self._last is not None and self._last[0] is batch[0]: return torch.sigmoid(-self._last[1])[:, None]
         return super().compute_loss_grad(batch)
 
+# %% ../nbs/06_attribution.ipynb #719c218b
+def _check_lambda(lambda_reg, proj_dim:int, n:int):
+    "'auto', or `lambda_reg` as a float: refused when negative, infinite, or 0 with `proj_dim` ≥ `n`."
+    if lambda_reg == 'auto': return lambda_reg
+    lambda_reg = float(lambda_reg)
+    if lambda_reg < 0 or not math.isfinite(lambda_reg):
+        raise ValueError(f"lambda_reg must be 'auto' or a finite number ≥ 0, not {lambda_reg}.")
+    if lambda_reg == 0 and proj_dim >= n:
+        raise ValueError(f"lambda_reg=0 with proj_dim={proj_dim} ≥ {n} training examples makes ΦᵀΦ singular and "
+                         "the scores noise; use lambda_reg='auto' or a positive value.")
+    return lambda_reg
+
+def _train_output(train_output, y:torch.Tensor) -> Output:
+    "The output training examples are featurised with: as given, else the margin for class labels, the prediction."
+    out = as_output(train_output) if train_output is not None else (
+        TaskMargin() if y.dtype == torch.long else Prediction())
+    if isinstance(out, TaskMargin) and y.dtype != torch.long:
+        raise ValueError("The task margin needs integer class labels; for a regressor pass train_output=Prediction().")
+    return out
+
+def _projector(kind:str, model:nn.Module, params:list|None, proj_dim:int, seed:int) -> AbstractProjector:
+    "The projector of `kind` for the gradients of `params` (all of `model`'s when None)."
+    grad_dim = sum(p.numel() for n, p in model.named_parameters() if params is None or n in params)
+    if kind == 'sparse': return SparseProjector(grad_dim, proj_dim, seed)
+    return BasicProjector(grad_dim, proj_dim, derive_seed(seed, 'projector') % 2**31, ProjectionType.normal, 'cpu',
+                          dtype=torch.float32)
+
+# %% ../nbs/06_attribution.ipynb #ce56cb32
 class TRAK:
     "TRAK scores of training examples for targets' task or concept outputs, averaged over the members of an ensemble."
-    def __init__(self, models, # a model, a list of models of one architecture, or an `Ensemble`
+    def __init__(self,
+                 models, # a model, a list of models of one architecture, or an `Ensemble`
                  data, # a `TaskData`; its train split is what is attributed to
                  train_idx=None, # the training examples the members were trained on (default: all)
                  proj_dim:int=512, projector:str='sparse', # 'sparse' (`SparseProjector`) or 'gaussian' (traker's)
                  lambda_reg='auto', # λ added to ΦᵀΦ: 'auto' or a number
                  store:ArtifactStore|None=None, name:str='trak', batch_size:int=100, seed:int=0, progress:bool=True,
-                 train_output=None, # what the training loss is a function of (an `Output`): default the margin for class labels, else the prediction
-                 params=None): # attribute through these parameters only: names or module prefixes ('layer4', 'fc'); None: all
+                 train_output=None, # the loss's `Output`: default margin (classes) or prediction (regression)
+                 params=None): # only these parameters: names or module prefixes ('layer4', 'fc'); None: all
         models = getattr(models, 'models', models)
         self.models = list(models) if isinstance(models, (list, tuple)) else [models]
         if not self.models: raise ValueError("TRAK needs at least one trained model.")
         from concept_attrib.data import as_data
         data = as_data(data)
         if projector not in PROJECTORS: raise ValueError(f"projector must be one of {PROJECTORS}, not {projector!r}.")
-        self.train_idx = torch.arange(len(data.train)) if train_idx is None else torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
+        self.train_idx = (torch.arange(len(data.train)) if train_idx is None
+                          else torch.as_tensor(np.asarray(train_idx), dtype=torch.long))
         n = len(self.train_idx)
-        if lambda_reg != 'auto':
-            lambda_reg = float(lambda_reg)
-            if lambda_reg < 0 or not math.isfinite(lambda_reg): raise ValueError(f"lambda_reg must be 'auto' or a finite number ≥ 0, not {lambda_reg}.")
-            if lambda_reg == 0 and proj_dim >= n:
-                raise ValueError(f"lambda_reg=0 with proj_dim={proj_dim} ≥ {n} training examples makes ΦᵀΦ singular and the scores noise; "
-                                 "use lambda_reg='auto' or a positive value.")
+        lambda_reg = _check_lambda(lambda_reg, proj_dim, n)
         self.x, self.y = data.train.x[self.train_idx], data.train.y[self.train_idx]
-        train_output = as_output(train_output) if train_output is not None else (TaskMargin() if self.y.dtype == torch.long else Prediction())
-        if isinstance(train_output, TaskMargin) and self.y.dtype != torch.long:
-            raise ValueError("The task margin needs integer class labels; for a regressor pass train_output=Prediction().")
-        self.proj_dim, self.projector_kind, self.lambda_reg, self.batch_size, self.seed, self.progress = proj_dim, projector, lambda_reg, batch_size, seed, progress
+        train_output = _train_output(train_output, self.y)
+        self.proj_dim, self.projector_kind, self.lambda_reg = proj_dim, projector, lambda_reg
+        self.batch_size, self.seed, self.progress = batch_size, seed, progress
         self.params = _select_params(self.models[0], params)
-        grad_dim = sum(p.numel() for n, p in self.models[0].named_parameters() if self.params is None or n in self.params)
-        proj = (SparseProjector(grad_dim, proj_dim, seed) if projector == 'sparse'
-                else BasicProjector(grad_dim, proj_dim, derive_seed(seed, 'projector') % 2**31, ProjectionType.normal, 'cpu', dtype=torch.float32))
-        self.config = dict(models=[model_fingerprint(m) for m in self.models], data=data.name, train=_ids_hash(self.train_idx), n_train=n,
-                           proj_dim=proj_dim, projector=getattr(proj, 'spec', projector), lambda_reg=lambda_reg, seed=seed)
+        proj = _projector(projector, self.models[0], self.params, proj_dim, seed)
+        self.config = dict(models=[model_fingerprint(m) for m in self.models], data=data.name,
+                           train=_ids_hash(self.train_idx), n_train=n, proj_dim=proj_dim,
+                           projector=getattr(proj, 'spec', projector), lambda_reg=lambda_reg, seed=seed)
         if not isinstance(train_output, TaskMargin): self.config['train_output'] = train_output.key()
         if self.params is not None: self.config['params'] = self.params
         self.store = store or ArtifactStore()
         self.dir = self.store.dir(name, self.config); self.dir.mkdir(parents=True, exist_ok=True)
         self.model = copy.deepcopy(self.models[0]).float().to(memory_format=torch.contiguous_format).eval()
         self.output = TrakOutput(train_output)
-        self.traker = TRAKer(model=self.model, task=self.output, train_set_size=n, save_dir=str(self.dir), device='cpu',
-                             projector=proj, gradient_computer=_KeepOutputGradients, use_half_precision=False, lambda_reg=0., logging_level=logging.ERROR,
-                             grad_wrt=self.params)
+        self.traker = TRAKer(model=self.model, task=self.output, train_set_size=n, save_dir=str(self.dir),
+                             device='cpu', projector=proj, gradient_computer=_KeepOutputGradients,
+                             use_half_precision=False, lambda_reg=0., logging_level=logging.ERROR, grad_wrt=self.params)
         self.lambdas = {}
 
-    def __repr__(self): return f"TRAK({len(self.models)} members, {len(self.train_idx)} training examples, proj_dim={self.proj_dim}, {self.projector_kind} projector, in {self.dir})"
+    def __repr__(self):
+        return (f"TRAK({len(self.models)} members, {len(self.train_idx)} training examples, proj_dim={self.proj_dim}, "
+                f"{self.projector_kind} projector, in {self.dir})")
 
-    def _state(self, mid): return self.traker.saver.model_ids.get(mid) or {}
+# %% ../nbs/06_attribution.ipynb #666fd3ff
+@patch
+def _state(self:TRAK, mid): return self.traker.saver.model_ids.get(mid) or {}
 
-    @property
-    def featurized(self) -> bool:
-        "Whether every member's training features are computed and finalised."
-        return all(self._state(mid).get('is_finalized') == 1 for mid in range(len(self.models)))
+@patch(as_prop=True)
+def featurized(self:TRAK) -> bool:
+    "Whether every member's training features are computed and finalised."
+    return all(self._state(mid).get('is_finalized') == 1 for mid in range(len(self.models)))
 
-    def featurize(self):
-        "Featurise the training examples for every member; resumes where a previous run stopped."
-        n, bs = len(self.x), self.batch_size
-        for mid, m in enumerate(tqdm(self.models, desc='featurizing members', disable=not self.progress)):
-            st = self._state(mid)
-            if st.get('is_finalized') == 1: continue
-            self.traker.load_checkpoint(m.state_dict(), model_id=mid)
-            if st.get('is_featurized') != 1:
-                done = np.asarray(self.traker.saver.current_store['is_featurized']).reshape(-1).astype(bool)
-                starts = [i for i in range(0, n, bs) if not done[i:i+bs].all()]
-                for i in tqdm(starts, desc=f'member {mid}', leave=False, disable=not self.progress):
-                    inds = np.arange(i, min(n, i + bs))
-                    self.traker.featurize(batch=(self.x[inds], self.y[inds]), inds=inds)
-                self.traker.saver.current_store['is_featurized'].flush()
-            self._finalize(mid)
-        return self
+# %% ../nbs/06_attribution.ipynb #f18f029c
+@patch
+def _finalize(self:TRAK, mid):
+    "Set member `mid`'s λ and finalise its features."
+    self.traker.saver.load_current_store(mid)
+    g = torch.as_tensor(np.asarray(self.traker.saver.current_store['grads']))
+    if not torch.isfinite(g).all():
+        raise AttributionError(f"Member {mid}'s projected gradients hold NaN/inf: "
+                               "the model or data produce non-finite gradients.")
+    lam = 0.1 * (g.double()**2).sum().item() / self.proj_dim if self.lambda_reg == 'auto' else self.lambda_reg
+    self.traker.score_computer.lambda_reg = lam
+    with _traker_bars_off(): self.traker.finalize_features(model_ids=[mid])
+    self.lambdas[mid] = lam
 
-    def _finalize(self, mid):
-        self.traker.saver.load_current_store(mid)
-        g = torch.as_tensor(np.asarray(self.traker.saver.current_store['grads']))
-        if not torch.isfinite(g).all(): raise AttributionError(f"Member {mid}'s projected gradients hold NaN/inf: the model or data produce non-finite gradients.")
-        lam = 0.1 * (g.double()**2).sum().item() / self.proj_dim if self.lambda_reg == 'auto' else self.lambda_reg
-        self.traker.score_computer.lambda_reg = lam
-        with _traker_bars_off(): self.traker.finalize_features(model_ids=[mid])
-        self.lambdas[mid] = lam
+# %% ../nbs/06_attribution.ipynb #13aa1b49
+@patch
+def featurize(self:TRAK):
+    "Featurise the training examples for every member; resumes where a previous run stopped."
+    n, bs = len(self.x), self.batch_size
+    for mid, m in enumerate(tqdm(self.models, desc='featurizing members', disable=not self.progress)):
+        st = self._state(mid)
+        if st.get('is_finalized') == 1: continue
+        self.traker.load_checkpoint(m.state_dict(), model_id=mid)
+        if st.get('is_featurized') != 1:
+            done = np.asarray(self.traker.saver.current_store['is_featurized']).reshape(-1).astype(bool)
+            starts = [i for i in range(0, n, bs) if not done[i:i+bs].all()]
+            for i in tqdm(starts, desc=f'member {mid}', leave=False, disable=not self.progress):
+                inds = np.arange(i, min(n, i + bs))
+                self.traker.featurize(batch=(self.x[inds], self.y[inds]), inds=inds)
+            self.traker.saver.current_store['is_featurized'].flush()
+        self._finalize(mid)
+    return self
 
-    def score(self, x:torch.Tensor, y:torch.Tensor|None=None, # targets: inputs and labels (labels only matter to the task output)
-              probe:LinearProbe|None=None, # shorthand for output=ProbeOutput(probe)
-              name:str|None=None,
-              output=None # what to attribute (see `as_output`): None the training output, a probe, an `Output`, a function of (model, x, y)
-             ) -> torch.Tensor:
-        "Scores (n_train, n_targets): how much each training example raised each target's output, averaged over members."
-        if not self.featurized:
-            raise AttributionError("Featurise the training examples first (call .featurize()): traker scores unfeaturised models as NaN.")
-        if probe is not None and output is not None: raise ValueError("Give the probe or the output to attribute, not both.")
-        out = as_output(output if output is not None else probe) if (output is not None or probe is not None) else self.output.train
-        if isinstance(out, ProbeOutput): resolve_layers(self.model, out.layer)
-        x = torch.as_tensor(x).float()
-        y = torch.zeros(len(x), dtype=self.y.dtype) if y is None else torch.as_tensor(y).to(self.y.dtype)
-        if len(x) != len(y) or len(x) == 0: raise ValueError(f"Give one label per target: {len(x)} inputs, {len(y)} labels.")
-        if x.shape[1:] != self.x.shape[1:]: raise ValueError(f"Targets have shape {tuple(x.shape[1:])}, the training inputs {tuple(self.x.shape[1:])}.")
-        kind = 'task' if out is self.output.train else out.name
-        exp = name or f"{kind}-{content_hash(x, y, config_hash(out.key()).encode())}"
-        self.output.target = out; self.output.scoring = True
-        try:
-            for mid, m in enumerate(tqdm(self.models, desc=f'scoring {kind}', disable=not self.progress)):
-                self.traker.start_scoring_checkpoint(exp_name=exp, checkpoint=m.state_dict(), model_id=mid, num_targets=len(x))
-                for i in range(0, len(x), self.batch_size):
-                    inds = np.arange(i, min(len(x), i + self.batch_size))
-                    self.traker.score(batch=(x[inds], y[inds]), inds=inds)
-            with _traker_bars_off(): scores = torch.as_tensor(np.array(self.traker.finalize_scores(exp_name=exp)))
-        finally: self.output.scoring = False; self.output.target = None
-        bad = ~torch.isfinite(scores)
-        if bad.any(): raise AttributionError(f"{int(bad.sum())} of {scores.numel()} scores are NaN/inf (experiment {exp!r} in {self.dir}); delete that folder and featurise again.")
-        return scores
+# %% ../nbs/06_attribution.ipynb #adc1f6e4
+@patch
+def score(self:TRAK,
+          x:torch.Tensor, # the targets' inputs
+          y:torch.Tensor|None=None, # their labels (only the task output reads them)
+          probe:LinearProbe|None=None, # shorthand for output=ProbeOutput(probe)
+          name:str|None=None,
+          output=None # what to attribute (see `as_output`); None: the training output
+         ) -> torch.Tensor:
+    "Scores (n_train, n_targets): how much each training example raised each target's output, averaged over members."
+    if not self.featurized:
+        raise AttributionError("Featurise the training examples first (call .featurize()): "
+                               "traker scores unfeaturised models as NaN.")
+    if probe is not None and output is not None:
+        raise ValueError("Give the probe or the output to attribute, not both.")
+    given = output if output is not None else probe
+    out = as_output(given) if given is not None else self.output.train
+    if isinstance(out, ProbeOutput): resolve_layers(self.model, out.layer)
+    x = torch.as_tensor(x).float()
+    y = torch.zeros(len(x), dtype=self.y.dtype) if y is None else torch.as_tensor(y).to(self.y.dtype)
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"Give one label per target: {len(x)} inputs, {len(y)} labels.")
+    if x.shape[1:] != self.x.shape[1:]:
+        raise ValueError(f"Targets have shape {tuple(x.shape[1:])}, the training inputs {tuple(self.x.shape[1:])}.")
+    kind = 'task' if out is self.output.train else out.name
+    exp = name or f"{kind}-{content_hash(x, y, config_hash(out.key()).encode())}"
+    self.output.target = out; self.output.scoring = True
+    try:
+        for mid, m in enumerate(tqdm(self.models, desc=f'scoring {kind}', disable=not self.progress)):
+            self.traker.start_scoring_checkpoint(exp_name=exp, checkpoint=m.state_dict(), model_id=mid,
+                                                 num_targets=len(x))
+            for i in range(0, len(x), self.batch_size):
+                inds = np.arange(i, min(len(x), i + self.batch_size))
+                self.traker.score(batch=(x[inds], y[inds]), inds=inds)
+        with _traker_bars_off(): scores = torch.as_tensor(np.array(self.traker.finalize_scores(exp_name=exp)))
+    finally: self.output.scoring = False; self.output.target = None
+    bad = ~torch.isfinite(scores)
+    if bad.any():
+        raise AttributionError(f"{int(bad.sum())} of {scores.numel()} scores are NaN/inf (experiment {exp!r} in "
+                               f"{self.dir}); delete that folder and featurise again.")
+    return scores
 
-# %% ../nbs/06_attribution.ipynb #df78a623
-def target_outputs(model:nn.Module, x:torch.Tensor, y:torch.Tensor|None=None, probe:LinearProbe|None=None, batch_size:int=500,
+# %% ../nbs/06_attribution.ipynb #9bcb49c6
+def target_outputs(model:nn.Module, x:torch.Tensor, y:torch.Tensor|None=None, probe:LinearProbe|None=None,
+                   batch_size:int=500,
                    output=None # any output (see `as_output`); `probe` is shorthand for a probe's
                   ) -> torch.Tensor:
-    "Each target's output under `model` (`output_values`): the correct-class margin, a probe on its layer, or any `Output`."
+    "Each target's output under `model`: the correct-class margin, a probe on its layer, or any `Output`."
     if probe is not None and output is not None: raise ValueError("Give the probe or the output, not both.")
     return output_values(model, x, y, output if output is not None else probe, batch_size)
 
+# %% ../nbs/06_attribution.ipynb #45e6a7f1
 @dataclass
 class LDSGroundTruth:
     "Which training examples each retrained model saw, and the targets' outputs under it."
@@ -264,36 +326,69 @@ class LDSGroundTruth:
     config: dict
     @property
     def ceiling(self) -> float|None:
-        "Seed noise: mean Spearman, across subsets, between two retrainings of the same subsets (None with one retraining)."
+        "Seed noise: mean Spearman between two retrainings of the same subsets (None with one retraining)."
         return None if self.runs.shape[1] < 2 else spearman(self.runs[:, 0], self.runs[:, 1]).mean().item()
     @property
     def reliability(self) -> float|None:
-        "How reproducible the averaged outputs are: Spearman between the means of two halves of the retrainings, stepped up to all of them (Spearman-Brown)."
+        "Spearman between the means of two halves of the retrainings, stepped up to all of them (Spearman-Brown)."
         R = self.runs.shape[1]
         if R < 2: return None
         h = R // 2
         r = spearman(self.runs[:, :h].mean(1), self.runs[:, h:2*h].mean(1)).mean().item()
         return (R / h) * r / (1 + (R / h - 1) * r)
     def __repr__(self):
-        c = '' if self.ceiling is None else f", seed-noise ceiling {self.ceiling:.3f}, reliability of the mean {self.reliability:.3f}"
-        return f"LDSGroundTruth({self.masks.shape[0]} subsets of {self.masks.shape[1]} examples, {self.runs.shape[1]} run(s) each, {self.outputs.shape[1]} targets{c})"
+        c = ('' if self.ceiling is None else
+             f", seed-noise ceiling {self.ceiling:.3f}, reliability of the mean {self.reliability:.3f}")
+        return (f"LDSGroundTruth({self.masks.shape[0]} subsets of {self.masks.shape[1]} examples, "
+                f"{self.runs.shape[1]} run(s) each, {self.outputs.shape[1]} targets{c})")
+
+# %% ../nbs/06_attribution.ipynb #51f43427
+def _lds_check(m:int, alpha:float, retrainings:int):
+    "Refuse LDS settings that cannot give a ground truth."
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha is the share of training examples each subset keeps; it must lie in (0, 1), "
+                         f"not {alpha}.")
+    if retrainings < 1: raise ValueError(f"retrainings must be at least 1, not {retrainings}.")
+    if m < 3: raise ValueError(f"A Spearman correlation across subsets needs at least 3 subsets, got m={m}.")
+
+def _lds_masks(m:int, n:int, alpha:float, seed:int) -> torch.Tensor:
+    "m random subsets of n training positions as an (m, n) bool mask, each keeping round(α·n) of them."
+    g = seed_generator(seed, 'lds-subsets')
+    k = int(round(alpha * n))
+    masks = torch.zeros(m, n, dtype=torch.bool)
+    for j in range(m): masks[j, torch.randperm(n, generator=g)[:k]] = True
+    return masks
+
+def _lds_jobs(model, data, train_idx, masks, retrainings:int, seed:int, stack:int, **job_kw) -> tuple[list, list]:
+    "Every (subset, retraining) pair, cut into stacks of `stack`, and one `_lds_stack_job` keyword set per stack."
+    runs = [(j, r) for r in range(retrainings) for j in range(len(masks))]
+    parts = [runs[c:c + stack] for c in range(0, len(runs), stack)]
+    jobs = [dict(model=model, data=data, seeds=[derive_seed(seed, 'lds', r, j) for j, r in part],
+                 member_idx=[train_idx[masks[j]] for j, r in part], **job_kw) for part in parts]
+    return parts, jobs
 
 def _lds_stack_job(model, data, seeds, member_idx, x, y, output=None, store=None, **train_kw):
     "One job of the LDS harness: retrain a stack of subsets, return the targets' outputs under each retrained model."
     from concept_attrib.models import train_stacked
-    res = train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='lds/model', progress=False, **train_kw)
+    res = train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='lds/model', progress=False,
+                        **train_kw)
     return torch.stack([output_values(r.model, x, y, output) for r in res])
 
-def lds_ground_truth(model, # what to retrain: a config dict, a library model, a factory or 'module:function' (`ModelFactory`)
+# %% ../nbs/06_attribution.ipynb #8ae7b083
+def lds_ground_truth(model, # what to retrain: a model, config, factory or 'module:function' (`ModelFactory`)
                      data, train_idx, # the attributed training examples
                      x:torch.Tensor, y:torch.Tensor, # targets
                      probe:LinearProbe|None=None, # shorthand for output=ProbeOutput(probe)
-                     m:int=16, alpha:float=0.5, seed:int=0, epochs:int|None=None, batch_size:int|None=None, stack:int=8,
-                     retrainings:int=1, # retrainings of each subset with other seeds: averaged, and they measure the seed-noise ceiling
+                     m:int=16, # how many random subsets
+                     alpha:float=0.5, # the share of the training examples each subset keeps
+                     seed:int=0,
+                     epochs:int|None=None, batch_size:int|None=None, # override `recipe`'s
+                     stack:int=8, # models retrained together in one job (`train_stacked`)
+                     retrainings:int=1, # retrainings of each subset with other seeds: averaged; measure seed noise
                      store:ArtifactStore|None=None, progress:bool=True,
                      backend:str='local', workers:int=1, ray_address:str|None=None, # how the stacks run (`run_jobs`)
-                     output=None, # what to record (see `as_output`): None the task margin, a probe, an `Output`, a function
-                     recipe=None, # how each model retrains (`Recipe`); default `RETRAIN_RECIPE` (10 epochs, batches of 64); epochs= and batch_size= override it
+                     output=None, # what to record (see `as_output`); None: the task margin
+                     recipe=None, # how each model retrains (`Recipe`); default `RETRAIN_RECIPE`
                      **train_kw) -> LDSGroundTruth:
     "Retrain on m random α-subsets and record the targets' outputs; cached in `store` and resumable model by model."
     from concept_attrib.models import ModelFactory, as_recipe, RETRAIN_RECIPE, Recipe
@@ -301,49 +396,44 @@ def lds_ground_truth(model, # what to retrain: a config dict, a library model, a
     r = as_recipe(RETRAIN_RECIPE if recipe is None else recipe, epochs=epochs, batch_size=batch_size)
     if probe is not None and output is not None: raise ValueError("Give the probe or the output, not both.")
     out = as_output(output if output is not None else probe)
-    if not 0 < alpha < 1: raise ValueError(f"alpha is the share of training examples each subset keeps; it must lie in (0, 1), not {alpha}.")
-    if retrainings < 1: raise ValueError(f"retrainings must be at least 1, not {retrainings}.")
-    if m < 3: raise ValueError(f"A Spearman correlation across subsets needs at least 3 subsets, got m={m}.")
+    _lds_check(m, alpha, retrainings)
     from concept_attrib.data import as_data
     data = as_data(data)
     train_idx = torch.as_tensor(np.asarray(train_idx), dtype=torch.long); n = len(train_idx)
     store = store or ArtifactStore()
     mc = ModelFactory(model)
-    cfg = dict(model=mc.key, data=data.name, train=_ids_hash(train_idx), m=m, alpha=alpha, seed=seed, retrainings=retrainings, epochs=r.epochs, batch_size=r.batch_size, train_kw=train_kw,
-               targets=content_hash(torch.as_tensor(x).float(), torch.as_tensor(y).long()),
-               output=out.key())
+    cfg = dict(model=mc.key, data=data.name, train=_ids_hash(train_idx), m=m, alpha=alpha, seed=seed,
+               retrainings=retrainings, epochs=r.epochs, batch_size=r.batch_size, train_kw=train_kw,
+               targets=content_hash(torch.as_tensor(x).float(), torch.as_tensor(y).long()), output=out.key())
     rest = {k: v for k, v in r.key().items() if k not in ('epochs', 'batch_size') and v != Recipe().key().get(k)}
     if rest: cfg['recipe'] = rest     # settings beyond epochs and batch size, when they differ from the defaults
     if store.has('lds/ground_truth', cfg):
         d = store.load('lds/ground_truth', cfg); return LDSGroundTruth(d['masks'], d['runs'].mean(1), d['runs'], cfg)
-    g = seed_generator(seed, 'lds-subsets')
-    k = int(round(alpha * n))
-    masks = torch.zeros(m, n, dtype=torch.bool)
-    for j in range(m): masks[j, torch.randperm(n, generator=g)[:k]] = True
-    runs = [(j, r) for r in range(retrainings) for j in range(m)]
-    parts = [runs[c:c + stack] for c in range(0, len(runs), stack)]
-    jobs = [dict(model=mc, data=data, seeds=[derive_seed(seed, 'lds', r, j) for j, r in part], member_idx=[train_idx[masks[j]] for j, r in part],
-                 x=x, y=y, output=out, store=store, recipe=r, **train_kw) for part in parts]
+    masks = _lds_masks(m, n, alpha, seed)
+    parts, jobs = _lds_jobs(mc, data, train_idx, masks, retrainings, seed, stack,
+                            x=x, y=y, output=out, store=store, recipe=r, **train_kw)
     done = run_jobs(_lds_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address, progress=progress,
-                    desc=f'LDS: retraining {len(runs)} models on {alpha:.0%} subsets')
+                    desc=f'LDS: retraining {m * retrainings} models on {alpha:.0%} subsets')
     outputs = {jr: o for part, out in zip(parts, done) for jr, o in zip(part, out)}
     runs_out = torch.stack([torch.stack([outputs[j, r] for r in range(retrainings)]) for j in range(m)])
-    if not torch.isfinite(runs_out).all(): raise AttributionError("Some retrained models give NaN/inf target outputs; lower the learning rate.")
+    if not torch.isfinite(runs_out).all():
+        raise AttributionError("Some retrained models give NaN/inf target outputs; lower the learning rate.")
     store.save('lds/ground_truth', dict(masks=masks, runs=runs_out), cfg)
     return LDSGroundTruth(masks, runs_out.mean(1), runs_out, cfg)
 
-
+# %% ../nbs/06_attribution.ipynb #9975d843
 def lds(scores:torch.Tensor, # (n_train, n_targets) attribution scores
         truth:LDSGroundTruth) -> dict:
     "Mean Spearman correlation between predicted (sum of the subset's scores) and actual outputs, and each target's."
     scores = torch.as_tensor(scores).double()
     if scores.shape != (truth.masks.shape[1], truth.outputs.shape[1]):
-        raise ValueError(f"Scores have shape {tuple(scores.shape)}; this ground truth needs (n_train, n_targets) = {(truth.masks.shape[1], truth.outputs.shape[1])}.")
+        raise ValueError(f"Scores have shape {tuple(scores.shape)}; this ground truth needs (n_train, n_targets) = "
+                         f"{(truth.masks.shape[1], truth.outputs.shape[1])}.")
     if not torch.isfinite(scores).all(): raise AttributionError("Scores hold NaN/inf; nothing to evaluate.")
     rho = spearman(truth.masks.double() @ scores, truth.outputs)
     return dict(lds=rho.mean().item(), per_target=rho.float())
 
-# %% ../nbs/06_attribution.ipynb #6ab5d4be
+# %% ../nbs/06_attribution.ipynb #2d6118c1
 @dataclass
 class ConceptAttribution:
     "TRAK scores of the training examples for a concept output on a set of the concept's examples."
@@ -355,55 +445,73 @@ class ConceptAttribution:
     classes: list = field(default_factory=list)
     @property
     def aggregate(self) -> torch.Tensor: return self.scores.mean(1)
-    def top(self, k:int=10, opponents:bool=False) -> pd.DataFrame:
-        "The k training examples that raise the concept output most (or, `opponents=True`, lower it most); `position` is the row in `TRAK.x`."
-        agg = self.aggregate; order = agg.argsort(descending=not opponents)[:k]
-        return pd.DataFrame(dict(train_index=self.train_idx[order].tolist(), position=order.tolist(), score=agg[order].tolist(),
-                                 label=[self._name(c) for c in self.train_y[order].tolist()]))
     def _name(self, c): return self.classes[c] if c < len(self.classes) else c
-    def concentration(self) -> dict:
-        "Share of the total |aggregate score| held by the top 1% and 10% of training examples (uniform: 0.01 and 0.1)."
-        a = self.aggregate.abs().sort(descending=True).values; tot = a.sum().clamp_min(1e-30)
-        n = len(a)
-        return {'top_1%': (a[:max(1, n // 100)].sum() / tot).item(), 'top_10%': (a[:max(1, n // 10)].sum() / tot).item()}
-    def per_class(self) -> pd.DataFrame:
-        "Per training class: count, mean aggregate score, and its share of the positive and of the negative score mass."
-        agg = self.aggregate; pos, neg = agg.clamp_min(0), (-agg).clamp_min(0)
-        rows = []
-        for c in self.train_y.unique().tolist():
-            s = self.train_y == c
-            rows.append(dict(label=self._name(c), n=int(s.sum()), mean_score=agg[s].mean().item(),
-                             share_of_positive=(pos[s].sum() / pos.sum().clamp_min(1e-30)).item(), share_of_negative=(neg[s].sum() / neg.sum().clamp_min(1e-30)).item()))
-        return pd.DataFrame(rows).sort_values('mean_score', ascending=False, ignore_index=True)
-    def plot(self, ax=None):
-        "Histogram of the aggregate scores."
-        import matplotlib.pyplot as plt
-        if ax is None: _, ax = plt.subplots(figsize=(4, 2.6))
-        ax.hist(self.aggregate.numpy(), bins=60, color='tab:blue'); ax.set_yscale('log')
-        ax.set_xlabel('mean score over the concept examples'); ax.set_ylabel('training examples')
-        ax.set_title(f"{self.concept} at {self.layer}", fontsize=9); ax.figure.tight_layout()
-        return ax
 
+# %% ../nbs/06_attribution.ipynb #8443f34f
 def attribute_concept(trak:TRAK, concept, # a `ConceptData` whose train split is `trak`'s training data
                       probe:LinearProbe, n_targets:int=100, seed:int=0, classes=None) -> ConceptAttribution:
     "Score `n_targets` of the concept's held-out examples with the probe's concept output."
     if (probe.concept or concept.name) != concept.name:
         raise ValueError(f"The probe was fitted for {probe.concept!r}, not {concept.name!r}.")
-    pool = (concept.c_test == 1).nonzero().flatten() if concept.kind == 'binary' else torch.arange(len(concept.c_test))
+    binary = concept.kind == 'binary'
+    pool = (concept.c_test == 1).nonzero().flatten() if binary else torch.arange(len(concept.c_test))
     if len(pool) == 0: raise ValueError(f"No held-out examples of {concept.name!r} to score.")
     g = seed_generator(seed, 'targets')
     tgt = pool[torch.randperm(len(pool), generator=g)[:n_targets]].sort().values
     scores = trak.score(concept.x_test[tgt], concept.y_test[tgt], probe=probe)
     return ConceptAttribution(concept.name, probe.layer, scores, trak.train_idx, trak.y, tgt, list(classes or []))
 
-# %% ../nbs/06_attribution.ipynb #16be22cc
+# %% ../nbs/06_attribution.ipynb #073c3cbe
+@patch
+def top(self:ConceptAttribution, k:int=10, opponents:bool=False) -> pd.DataFrame:
+    "The k training examples that raise the concept output most (or, `opponents=True`, lower it most)."
+    agg = self.aggregate; order = agg.argsort(descending=not opponents)[:k]
+    return pd.DataFrame(dict(train_index=self.train_idx[order].tolist(), position=order.tolist(),
+                             score=agg[order].tolist(), label=[self._name(c) for c in self.train_y[order].tolist()]))
+
+# %% ../nbs/06_attribution.ipynb #011fe5c9
+@patch
+def concentration(self:ConceptAttribution) -> dict:
+    "Share of the total |aggregate score| held by the top 1% and 10% of training examples (uniform: 0.01 and 0.1)."
+    a = self.aggregate.abs().sort(descending=True).values; tot = a.sum().clamp_min(1e-30)
+    n = len(a)
+    return {'top_1%': (a[:max(1, n // 100)].sum() / tot).item(), 'top_10%': (a[:max(1, n // 10)].sum() / tot).item()}
+
+# %% ../nbs/06_attribution.ipynb #3dc87dad
+@patch
+def per_class(self:ConceptAttribution) -> pd.DataFrame:
+    "Per training class: count, mean aggregate score, and its share of the positive and of the negative score mass."
+    agg = self.aggregate; pos, neg = agg.clamp_min(0), (-agg).clamp_min(0)
+    rows = []
+    for c in self.train_y.unique().tolist():
+        s = self.train_y == c
+        rows.append(dict(label=self._name(c), n=int(s.sum()), mean_score=agg[s].mean().item(),
+                         share_of_positive=(pos[s].sum() / pos.sum().clamp_min(1e-30)).item(),
+                         share_of_negative=(neg[s].sum() / neg.sum().clamp_min(1e-30)).item()))
+    return pd.DataFrame(rows).sort_values('mean_score', ascending=False, ignore_index=True)
+
+# %% ../nbs/06_attribution.ipynb #2cfde1a6
+@patch
+def plot(self:ConceptAttribution, ax=None):
+    "Histogram of the aggregate scores."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(4, 2.6))
+    ax.hist(self.aggregate.numpy(), bins=60, color='tab:blue'); ax.set_yscale('log')
+    ax.set_xlabel('mean score over the concept examples'); ax.set_ylabel('training examples')
+    ax.set_title(f"{self.concept} at {self.layer}", fontsize=9); ax.figure.tight_layout()
+    return ax
+
+# %% ../nbs/06_attribution.ipynb #9baaa939
 class AttributionExplorer(Explorer):
     "Pick a concept and a layer: top proponents and opponents, the score histogram and the per-class breakdown."
-    def __init__(self, trak:TRAK, # featurised (or featurisable) TRAK over an ensemble
+    def __init__(self, trak:TRAK, # a featurised TRAK over an ensemble
                  concepts, # `ConceptData`s (list or {name: ConceptData}) on the same train split
                  layers=None, # default: the model's `block_names`
                  n_targets:int=50, n_show:int=8, classes=None, probe_kw:dict|None=None):
         import ipywidgets as W
+        if not trak.featurized:
+            raise AttributionError("The TRAK is not featurised: call `trak.featurize()` first, "
+                                   "then make the explorer.")
         concepts = list(concepts.values()) if isinstance(concepts, dict) else list(concepts)
         if not concepts: raise ValueError("Give at least one concept (a ConceptData).")
         self.trak, self.concepts = trak, {c.name: c for c in concepts}
@@ -414,31 +522,39 @@ class AttributionExplorer(Explorer):
         self.probe_kw = dict(probe_train=2000, probe_test=500) | dict(probe_kw or {})
         self.results, self.state = {}, {}
         controls = dict(concept=W.Dropdown(options=list(self.concepts), description='concept'),
-                        layer=W.Dropdown(options=self.layers, value=self.layers[len(self.layers) // 2], description='layer'))
-        self.grid, self.hist, self.table, self.summary = W.Image(format='png'), W.Image(format='png'), W.HTML(), W.HTML()
+                        layer=W.Dropdown(options=self.layers, value=self.layers[len(self.layers) // 2],
+                                         description='layer'))
+        self.grid, self.hist = W.Image(format='png'), W.Image(format='png')
+        self.table, self.summary = W.HTML(), W.HTML()
         super().__init__(controls, [self.summary, self.grid, W.HBox([self.hist, self.table])])
-        if not trak.featurized: trak.featurize()
         self.refresh()
 
-    def result(self, concept:str, layer:str) -> ConceptAttribution:
-        "The concept attribution shown for `concept` and `layer` (computed once)."
-        if (concept, layer) not in self.results:
-            c = self.concepts[concept]
-            probe = layer_probes(concept_features(self.trak.models[0], c, layer, **self.probe_kw), c, layer)[None]
-            self.results[concept, layer] = attribute_concept(self.trak, c, probe, self.n_targets, classes=self.classes)
-        return self.results[concept, layer]
+# %% ../nbs/06_attribution.ipynb #913afe25
+@patch
+def result(self:AttributionExplorer, concept:str, layer:str) -> ConceptAttribution:
+    "The concept attribution shown for `concept` and `layer` (computed once)."
+    if (concept, layer) not in self.results:
+        c = self.concepts[concept]
+        probe = layer_probes(concept_features(self.trak.models[0], c, layer, **self.probe_kw), c, layer)[None]
+        self.results[concept, layer] = attribute_concept(self.trak, c, probe, self.n_targets, classes=self.classes)
+    return self.results[concept, layer]
 
-    def render(self, concept, layer):
-        from concept_attrib.data import show_images
-        r = self.result(concept, layer)
-        n = min(self.n_show, len(r.train_idx) // 2)
-        pro, opp = r.top(n), r.top(n, opponents=True)
-        x = self.trak.x[pro.position.tolist() + opp.position.tolist()]
-        titles = [f"{s:+.3g}\n{l}" for s, l in zip(pd.concat([pro, opp]).score, pd.concat([pro, opp]).label)]
-        self.grid.value = fig_png(show_images(x, titles, ncols=n, size=1.2, suptitle=f"top row: proponents of {concept} at {layer}; bottom row: opponents"))
-        self.hist.value = fig_png(r.plot().figure)
-        self.table.value = "<b>per class</b>" + r.per_class().round(4).to_html(index=False)
-        conc = r.concentration()
-        self.summary.value = (f"<b>{concept}</b> at <code>{layer}</code>: {r.scores.shape[1]} concept examples scored over {len(self.trak.models)} member(s); "
-                              f"top 1% of training examples hold {conc['top_1%']:.1%} of the |score| mass, top 10% hold {conc['top_10%']:.1%}")
-        self.state = dict(concept=concept, layer=layer, proponents=pro.train_index.tolist(), opponents=opp.train_index.tolist(), **conc)
+# %% ../nbs/06_attribution.ipynb #64ec6c75
+@patch
+def render(self:AttributionExplorer, concept, layer):
+    from concept_attrib.data import show_images
+    r = self.result(concept, layer)
+    n = min(self.n_show, len(r.train_idx) // 2)
+    pro, opp = r.top(n), r.top(n, opponents=True)
+    x = self.trak.x[pro.position.tolist() + opp.position.tolist()]
+    titles = [f"{s:+.3g}\n{l}" for s, l in zip(pd.concat([pro, opp]).score, pd.concat([pro, opp]).label)]
+    title = f"top row: proponents of {concept} at {layer}; bottom row: opponents"
+    self.grid.value = fig_png(show_images(x, titles, ncols=n, size=1.2, suptitle=title))
+    self.hist.value = fig_png(r.plot().figure)
+    self.table.value = "<b>per class</b>" + r.per_class().round(4).to_html(index=False)
+    conc = r.concentration()
+    self.summary.value = (f"<b>{concept}</b> at <code>{layer}</code>: {r.scores.shape[1]} concept examples scored "
+                          f"over {len(self.trak.models)} member(s); top 1% of training examples hold "
+                          f"{conc['top_1%']:.1%} of the |score| mass, top 10% hold {conc['top_10%']:.1%}")
+    self.state = dict(concept=concept, layer=layer, proponents=pro.train_index.tolist(),
+                      opponents=opp.train_index.tolist(), **conc)

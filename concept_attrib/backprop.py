@@ -1,4 +1,4 @@
-"""Concept backpropagation: the smallest change to an input that drives a concept probe to a target, for tabular data and images.
+"""Concept backpropagation: the smallest change to an input that drives a concept probe to a target.
 
 Docs: https://concept-attrib.github.io/concept_attrib/backprop.html.md"""
 
@@ -13,13 +13,14 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import Explorer, capture, fig_png, resolve_layers, seed_everything, seed_generator
-from .probes import LinearProbe, reduce_activation
+from fastcore.basics import patch
+from .core import Explorer, fig_png, resolve_layers, seed_everything, seed_generator
+from .probes import LinearProbe
 from .outputs import ProbeOutput
 from .core import frozen
 
 # %% auto #0
-__all__ = ['BackpropError', 'LatentSpace', 'BackpropResult', 'probe_output', 'concept_backprop', 'to_units', 'per_person',
+__all__ = ['BackpropError', 'LatentSpace', 'BackpropResult', 'to_units', 'per_person', 'probe_output', 'concept_backprop',
            'entanglement', 'TabularBackpropExplorer', 'train_autoencoder', 'reconstruction_error', 'image_backprop',
            'show_backprop', 'ImageBackpropExplorer']
 
@@ -39,6 +40,7 @@ def _combine(kind):
     if kind == 'mul': return lambda s, v: s * (1 + v)
     raise BackpropError(f"combine must be 'add', 'mul' or a function (s, variable) -> input, not {kind!r}.")
 
+# %% ../nbs/09_backprop.ipynb #10dc971f
 @dataclass
 class LatentSpace:
     "The free variable is an autoencoder's latent code: start from encode(s), the changed input is decode(code)."
@@ -53,52 +55,86 @@ class BackpropResult:
     @property
     def change(self) -> torch.Tensor: return self.changed - self.original
     def __repr__(self):
-        return (f"BackpropResult({len(self.original)} inputs, target {self.target:g}: probe {self.probe_before.mean():.3f} -> "
-                f"{self.probe_after.mean():.3f} on average, mean |change| {self.change.abs().flatten(1).sum(1).mean():.3f})")
+        return (f"BackpropResult({len(self.original)} inputs, target {self.target:g}: "
+                f"probe {self.probe_before.mean():.3f} -> {self.probe_after.mean():.3f} on average, "
+                f"mean |change| {self.change.abs().flatten(1).sum(1).mean():.3f})")
 
+# %% ../nbs/09_backprop.ipynb #255ebaa1
+def to_units(x:torch.Tensor, concept) -> pd.DataFrame:
+    "Standardised rows of a tabular concept dataset (California housing) in original units, one column per feature."
+    info = concept.info
+    return pd.DataFrame((x * info['std'] + info['mean']).detach().numpy(), columns=info['features'])
+
+def per_person(rows:pd.DataFrame) -> pd.DataFrame:
+    "Bedrooms and rooms per person of rows in original units."
+    return pd.DataFrame(dict(bedrooms_per_person=rows['AveBedrms'] / rows['AveOccup'],
+                             rooms_per_person=rows['AveRooms'] / rows['AveOccup']))
+
+# %% ../nbs/09_backprop.ipynb #710db73a
 def probe_output(model:nn.Module, probe:LinearProbe, x:torch.Tensor, as_probability:bool=True) -> torch.Tensor:
-    "The probe's output on `model`'s activation of its layer for inputs `x` (a probability for a binary probe), differentiable."
+    "The probe's output on `model`'s activation of its layer for inputs `x` (a probability for a binary probe)."
     return ProbeOutput(probe, as_probability)(model, x)
 
+# %% ../nbs/09_backprop.ipynb #b6357f78
 def _expected_shape(model):
     c = getattr(model, 'config', {})
     if 'n_in' in c: return (c['n_in'],)
     return None
 
-def concept_backprop(model:nn.Module, probe:LinearProbe,
-                     s:torch.Tensor, # inputs (N, ...) in the model's input space
-                     target:float, # o: a probability for a binary probe, a value in the probe's range for a regression one
-                     lam1:float=1.0, lam2:float=0.1, # weights of the probe term and of the distance term
-                     layer:str|None=None, # if given, must be the probe's layer (a check)
-                     space=None, # None: the input itself; a `LatentSpace`: an autoencoder's code
-                     combine='add', dist='l2', steps:int=300, lr:float=0.05,
-                     bounds:tuple|None=None, # (low, high) tensors the changed input must stay within (input space, additive change)
-                     progress:bool=True) -> BackpropResult:
-    "Find, per input, a change that drives the probe's output to `target` while staying close: gradient descent with Adam."
-    if lam1 < 0 or lam2 < 0: raise BackpropError(f"λ1 and λ2 weigh the two loss terms and must be ≥ 0; got λ1={lam1}, λ2={lam2}.")
+def _check_probe(model, probe, target, lam1, lam2, layer):
+    "Refuse weights, a probe or a target that `concept_backprop` cannot use, saying what to change."
+    if lam1 < 0 or lam2 < 0:
+        raise BackpropError(f"λ1 and λ2 weigh the two loss terms and must be ≥ 0; got λ1={lam1}, λ2={lam2}.")
     if lam1 == 0: raise BackpropError("λ1 = 0 ignores the concept: nothing would change. Use λ1 > 0.")
-    if getattr(probe, 'layer', None) is None: raise BackpropError("The probe does not say which layer it reads: fit it with `fit_probe(..., layer=...)` or `layer_probes`, or set probe.layer.")
+    if getattr(probe, 'layer', None) is None:
+        raise BackpropError("The probe does not say which layer it reads: fit it with `fit_probe(..., layer=...)` "
+                            "or `layer_probes`, or set probe.layer.")
     if layer is not None and layer != probe.layer:
-        raise BackpropError(f"The probe was trained on layer {probe.layer!r}, not {layer!r}; use a probe fitted on {layer!r} or leave layer unset.")
+        raise BackpropError(f"The probe was trained on layer {probe.layer!r}, not {layer!r}; "
+                            f"use a probe fitted on {layer!r} or leave layer unset.")
     resolve_layers(model, probe.layer)
     lo, hi = [0.0, 1.0] if probe.kind == 'binary' else (probe.range or [-np.inf, np.inf])
     if not lo <= target <= hi:
         what = 'a probability' if probe.kind == 'binary' else 'a value the probe was fitted on'
-        raise BackpropError(f"target {target} is outside the probe's range [{lo:.4g}, {hi:.4g}] ({what}); choose a target inside it.")
+        raise BackpropError(f"target {target} is outside the probe's range [{lo:.4g}, {hi:.4g}] ({what}); "
+                            "choose a target inside it.")
+
+def _check_inputs(model, s, space, combine, bounds) -> torch.Tensor:
+    "Refuse inputs or `bounds` that do not fit the model and the space; the inputs `s` as a float tensor."
     s = torch.as_tensor(s).float()
     exp = _expected_shape(model) if space is None else None
     if s.ndim < 2 or (exp is not None and tuple(s.shape[1:]) != exp):
-        raise BackpropError(f"Inputs have shape {tuple(s.shape)}; this model takes a batch of shape (N, {', '.join(map(str, exp or ('...',)))}).")
+        raise BackpropError(f"Inputs have shape {tuple(s.shape)}; this model takes a batch of shape "
+                            f"(N, {', '.join(map(str, exp or ('...',)))}).")
     if bounds is not None and (space is not None or combine != 'add'):
-        raise BackpropError("bounds keep an additively changed input within a box; use them with space=None and combine='add'.")
-    drive = ProbeOutput(probe, as_probability=True)   # the output driven: the probe on its layer (a probability when binary)
-    with frozen(model, probe):                        # no weight trains; each keeps its own requires_grad and mode afterwards
-        if space is None: var0 = torch.zeros_like(s); comb = _combine(combine); make = lambda v: comb(s, v)
-        else:
-            with torch.no_grad(): var0 = space.encode(s).detach()
-            make = space.decode
+        raise BackpropError("bounds keep an additively changed input within a box; "
+                            "use them with space=None and combine='add'.")
+    return s
+
+# %% ../nbs/09_backprop.ipynb #ec6f1a7a
+def _free_variable(s, space, combine):
+    "The free variable's start and the function that makes an input from it."
+    if space is None: comb = _combine(combine); return torch.zeros_like(s), lambda v: comb(s, v)
+    with torch.no_grad(): var0 = space.encode(s).detach()
+    return var0, space.decode
+
+def concept_backprop(model:nn.Module, probe:LinearProbe,
+                     s:torch.Tensor, # inputs (N, ...) in the model's input space
+                     target:float, # o: a probability (binary probe) or a value in the probe's range (regression)
+                     lam1:float=1.0, lam2:float=0.1, # weights of the probe term and of the distance term
+                     layer:str|None=None, # if given, must be the probe's layer (a check)
+                     space=None, # None: the input itself; a `LatentSpace`: an autoencoder's code
+                     combine='add', dist='l2', steps:int=300, lr:float=0.05,
+                     bounds:tuple|None=None, # (low, high) tensors bounding the changed input (additive, input space)
+                     progress:bool=True) -> BackpropResult:
+    "Find, per input, a change that drives the probe's output to `target` while staying close (Adam)."
+    _check_probe(model, probe, target, lam1, lam2, layer)
+    s = _check_inputs(model, s, space, combine, bounds)
+    drive = ProbeOutput(probe, as_probability=True)   # the probe on its layer (a probability when binary)
+    with frozen(model, probe):                        # no weight trains; requires_grad and modes are kept
+        var0, make = _free_variable(s, space, combine)
         with torch.no_grad():
-            original = s if space is None else make(var0)   # for a latent space: the reconstruction, what the changes start from
+            original = s if space is None else make(var0)   # latent space: the reconstruction, where changes start
             before = drive(model, original)
         var = var0.clone().requires_grad_(True)
         opt = torch.optim.Adam([var], lr=lr); d = _dist(dist); hist = []
@@ -111,26 +147,19 @@ def concept_backprop(model:nn.Module, probe:LinearProbe,
             hist.append(loss_each.mean().item())
         if not np.isfinite(hist[-1]): raise BackpropError("The loss became NaN/inf; lower lr or λ1.")
         with torch.no_grad(): changed = make(var); after = drive(model, changed)
-    return BackpropResult(original, changed.detach(), before.detach(), after.detach(), float(target), hist,
-                          dict(lam1=lam1, lam2=lam2, combine=combine if isinstance(combine, str) else 'custom', dist=dist if isinstance(dist, str) else 'custom',
-                               space='input' if space is None else 'latent', steps=steps, lr=lr, layer=probe.info['layer']))
-
-# %% ../nbs/09_backprop.ipynb #255ebaa1
-def to_units(x:torch.Tensor, concept) -> pd.DataFrame:
-    "Standardised tabular rows of a concept dataset (California housing) in the original units, one column per feature."
-    info = concept.info
-    return pd.DataFrame((x * info['std'] + info['mean']).detach().numpy(), columns=info['features'])
-
-def per_person(rows:pd.DataFrame) -> pd.DataFrame:
-    "Bedrooms and rooms per person of rows in original units."
-    return pd.DataFrame(dict(bedrooms_per_person=rows['AveBedrms'] / rows['AveOccup'], rooms_per_person=rows['AveRooms'] / rows['AveOccup']))
+    config = dict(lam1=lam1, lam2=lam2, combine=combine if isinstance(combine, str) else 'custom',
+                  dist=dist if isinstance(dist, str) else 'custom', space='input' if space is None else 'latent',
+                  steps=steps, lr=lr, layer=probe.info['layer'])
+    return BackpropResult(original, changed.detach(), before.detach(), after.detach(), float(target), hist, config)
 
 # %% ../nbs/09_backprop.ipynb #449c6414
 def entanglement(res:BackpropResult, concept) -> dict:
     "Across rows: correlation of the changes in bedrooms and rooms per person, and how often they move together."
     a, b = per_person(to_units(res.original, concept)), per_person(to_units(res.changed, concept))
-    d_bed, d_room = (b.bedrooms_per_person - a.bedrooms_per_person).values, (b.rooms_per_person - a.rooms_per_person).values
-    return dict(n=len(d_bed), corr=float(np.corrcoef(d_bed, d_room)[0, 1]), same_direction=float((np.sign(d_bed) == np.sign(d_room)).mean()),
+    d_bed = (b.bedrooms_per_person - a.bedrooms_per_person).values
+    d_room = (b.rooms_per_person - a.rooms_per_person).values
+    return dict(n=len(d_bed), corr=float(np.corrcoef(d_bed, d_room)[0, 1]),
+                same_direction=float((np.sign(d_bed) == np.sign(d_room)).mean()),
                 rooms_rose=float((d_room > 0).mean()))
 
 # %% ../nbs/09_backprop.ipynb #8cd6cdd8
@@ -140,39 +169,50 @@ class TabularBackpropExplorer(Explorer):
                  rows:torch.Tensor|None=None, steps:int=200, lr:float=0.05, bounds:tuple|None=None):
         import ipywidgets as W
         self.model, self.probe, self.concept, self.steps, self.lr = model, probe, concept, steps, lr
-        self.bounds = bounds if bounds is not None else (concept.x_train.min(0).values, concept.x_train.max(0).values)
+        x_tr = concept.x_train
+        self.bounds = bounds if bounds is not None else (x_tr.min(0).values, x_tr.max(0).values)
         self.rows = concept.x_test[:100] if rows is None else rows
         lo, hi = probe.info['range']
         controls = dict(row=W.IntSlider(0, 0, len(self.rows) - 1, description='row'),
                         lam1=W.FloatLogSlider(value=1.0, base=10, min=-2, max=2, description='λ1'),
                         lam2=W.FloatLogSlider(value=0.05, base=10, min=-3, max=1, description='λ2'),
-                        target=W.FloatSlider(value=float(concept.c_train.quantile(0.95)), min=lo, max=hi, step=(hi - lo) / 200, description='target'))
+                        target=W.FloatSlider(value=float(concept.c_train.quantile(0.95)), min=lo, max=hi,
+                                             step=(hi - lo) / 200, description='target'))
         self.bars, self.table = W.Image(format='png'), W.HTML()
         self.state = {}
         super().__init__(controls, [W.HBox([self.bars, self.table])])
         self.refresh()
 
-    def render(self, row, lam1, lam2, target):
-        import matplotlib.pyplot as plt
-        r = concept_backprop(self.model, self.probe, self.rows[row:row + 1], target, lam1, lam2, steps=self.steps, lr=self.lr, bounds=self.bounds, progress=False)
-        a, b = to_units(r.original, self.concept), to_units(r.changed, self.concept)
-        spread = torch.as_tensor(self.concept.info['std']).numpy()
-        fig, ax = plt.subplots(figsize=(4.6, 2.8))
-        rel = (b - a).iloc[0].values / spread
-        ax.bar(a.columns, rel, color=['C3' if v < 0 else 'C0' for v in rel]); ax.axhline(0, color='k', lw=0.6)
-        ax.set_ylabel('change (feature SDs)'); ax.tick_params(axis='x', rotation=45, labelsize=7)
-        ax.set_title(f'row {row}: probe {r.probe_before.item():.3f} → {r.probe_after.item():.3f} (target {target:.3f})', fontsize=9); fig.tight_layout()
-        self.bars.value = fig_png(fig)
-        pa, pb = per_person(a), per_person(b)
-        t = pd.concat({'original': pd.concat([a, pa], axis=1).iloc[0], 'changed': pd.concat([b, pb], axis=1).iloc[0]}, axis=1)
-        self.table.value = t.round(4).to_html()
-        self.state = dict(row=row, lam1=lam1, lam2=lam2, target=target, probe_after=r.probe_after.item(), change=rel.tolist())
+# %% ../nbs/09_backprop.ipynb #61f17d42
+@patch
+def render(self:TabularBackpropExplorer, row, lam1, lam2, target):
+    import matplotlib.pyplot as plt
+    r = concept_backprop(self.model, self.probe, self.rows[row:row + 1], target, lam1, lam2, steps=self.steps,
+                         lr=self.lr, bounds=self.bounds, progress=False)
+    a, b = to_units(r.original, self.concept), to_units(r.changed, self.concept)
+    spread = torch.as_tensor(self.concept.info['std']).numpy()
+    fig, ax = plt.subplots(figsize=(4.6, 2.8))
+    rel = (b - a).iloc[0].values / spread
+    ax.bar(a.columns, rel, color=['C3' if v < 0 else 'C0' for v in rel]); ax.axhline(0, color='k', lw=0.6)
+    ax.set_ylabel('change (feature SDs)'); ax.tick_params(axis='x', rotation=45, labelsize=7)
+    ax.set_title(f'row {row}: probe {r.probe_before.item():.3f} → {r.probe_after.item():.3f} (target {target:.3f})',
+                 fontsize=9)
+    fig.tight_layout()
+    self.bars.value = fig_png(fig)
+    pa, pb = per_person(a), per_person(b)
+    t = pd.concat({'original': pd.concat([a, pa], axis=1).iloc[0], 'changed': pd.concat([b, pb], axis=1).iloc[0]},
+                  axis=1)
+    self.table.value = t.round(4).to_html()
+    self.state = dict(row=row, lam1=lam1, lam2=lam2, target=target, probe_after=r.probe_after.item(),
+                      change=rel.tolist())
 
 # %% ../nbs/09_backprop.ipynb #8de58b62
-def train_autoencoder(ae:nn.Module, x:torch.Tensor, # images in [0, 1], (N, C, H, W)
+def train_autoencoder(ae:nn.Module,
+                      x:torch.Tensor, # images in [0, 1], (N, C, H, W)
                       epochs:int=8, batch_size:int=64, lr:float=2e-3, seed:int=0, progress:bool=True) -> nn.Module:
     "Fit an autoencoder (sigmoid output) with binary cross-entropy and Adam; returns it in eval mode."
-    if x.min() < 0 or x.max() > 1: raise ValueError("Autoencoder inputs must lie in [0, 1] (binary cross-entropy on pixels).")
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError("Autoencoder inputs must lie in [0, 1] (binary cross-entropy on pixels).")
     g = seed_generator(seed, 'order'); seed_everything(seed)
     opt = torch.optim.Adam(ae.parameters(), lr); ae.train()
     for ep in tqdm(range(epochs), desc='autoencoder', disable=not progress):
@@ -184,12 +224,17 @@ def reconstruction_error(ae:nn.Module, x:torch.Tensor) -> torch.Tensor:
     "Per-image mean squared error of the autoencoder's reconstruction."
     with torch.no_grad(): return (ae(x) - x).pow(2).flatten(1).mean(1)
 
+# %% ../nbs/09_backprop.ipynb #3944f79b
 def image_backprop(model:nn.Module, probe:LinearProbe, ae:nn.Module, x:torch.Tensor, target:float,
-                   lam1:float=1.0, lam2:float=0.01, steps:int=200, lr:float=0.05, progress:bool=True) -> BackpropResult:
-    "Concept backpropagation of images in `ae`'s latent space (L2 on the code); `original` is the reconstruction of `x`."
+                   lam1:float=1.0, lam2:float=0.01, steps:int=200, lr:float=0.05,
+                   progress:bool=True) -> BackpropResult:
+    "Concept backpropagation of images in `ae`'s latent space (L2 on the code); `original` is `x` reconstructed."
     if x.ndim != 4: raise BackpropError(f"Images must be a batch (N, C, H, W); got shape {tuple(x.shape)}.")
-    with frozen(ae): return concept_backprop(model, probe, x, target, lam1, lam2, space=LatentSpace(ae.encode, ae.decode), steps=steps, lr=lr, progress=progress)
+    with frozen(ae):
+        return concept_backprop(model, probe, x, target, lam1, lam2, space=LatentSpace(ae.encode, ae.decode),
+                                steps=steps, lr=lr, progress=progress)
 
+# %% ../nbs/09_backprop.ipynb #5b6d3ed2
 def show_backprop(res:BackpropResult, n:int=6, title:str=''):
     "Original (reconstructed), changed and difference images of the first `n` inputs, with the probe's output."
     import matplotlib.pyplot as plt
@@ -197,21 +242,24 @@ def show_backprop(res:BackpropResult, n:int=6, title:str=''):
     fig, axs = plt.subplots(3, n, figsize=(1.3 * n, 4.2), squeeze=False)
     from concept_attrib.data import as_picture
     for i in range(n):
-        d = (res.changed[i] - res.original[i]).reshape(-1, *res.original.shape[-2:]).mean(0).numpy(); v = max(1e-6, float(np.abs(d).max()))   # mean over channels
+        d = (res.changed[i] - res.original[i]).reshape(-1, *res.original.shape[-2:]).mean(0).numpy()   # channel mean
+        v = max(1e-6, float(np.abs(d).max()))
         (a, grey), (b, _) = as_picture(res.original[i]), as_picture(res.changed[i])
         pic = dict(cmap='gray_r', vmin=0, vmax=1) if grey else {}
         for r, (img, kw) in enumerate(((a, pic), (b, pic), (d, dict(cmap='RdBu_r', vmin=-v, vmax=v)))):
             axs[r, i].imshow(img, **kw); axs[r, i].axis('off')
-        axs[0, i].set_title(f'{res.probe_before[i]:.2f}', fontsize=8); axs[1, i].set_title(f'{res.probe_after[i]:.2f}', fontsize=8)
+        axs[0, i].set_title(f'{res.probe_before[i]:.2f}', fontsize=8)
+        axs[1, i].set_title(f'{res.probe_after[i]:.2f}', fontsize=8)
     h = res.original.shape[-2]
-    for r, lab in enumerate(('original', 'changed', 'difference')): axs[r, 0].text(-0.15 * h, h / 2, lab, rotation=90, va='center', ha='right', fontsize=8)
+    for r, lab in enumerate(('original', 'changed', 'difference')):
+        axs[r, 0].text(-0.15 * h, h / 2, lab, rotation=90, va='center', ha='right', fontsize=8)
     if title: fig.suptitle(title, fontsize=9)
     fig.tight_layout(); return fig
 
 # %% ../nbs/09_backprop.ipynb #fde8ccf0
 class ImageBackpropExplorer(Explorer):
-    "Pick an image, a concept, λ1, λ2 and a target: original, changed and difference images from concept backpropagation."
-    def __init__(self, setups:dict, # concept name -> dict(model=, probe=, ae=, images=, definition=None or a function of images)
+    "Pick an image, a concept, λ1, λ2 and a target: the original, changed and difference images."
+    def __init__(self, setups:dict, # concept name -> dict(model=, probe=, ae=, images=, definition=None)
                  steps:int=150, lr:float=0.05):
         import ipywidgets as W
         self.setups, self.steps, self.lr = dict(setups), steps, lr
@@ -227,23 +275,30 @@ class ImageBackpropExplorer(Explorer):
         self._range(); self.controls['concept'].observe(lambda ch: self._range(), names='value')
         self.refresh()
 
-    def _range(self):
-        "Fit the target slider to the chosen concept's probe range."
-        su = self.setups[self.controls['concept'].value]; lo, hi = su['probe'].info['range']; t = self.controls['target']
-        t.max = max(hi, t.max); t.min = lo; t.max = hi; t.step = (hi - lo) / 100   # widen first: ipywidgets refuses min > max
-        t.value = min(max(t.value, lo), hi)
-        self.controls['image'].max = len(su['images']) - 1
+# %% ../nbs/09_backprop.ipynb #06d54bfc
+@patch
+def _range(self:ImageBackpropExplorer):
+    "Fit the target slider to the chosen concept's probe range."
+    su = self.setups[self.controls['concept'].value]
+    lo, hi = su['probe'].info['range']; t = self.controls['target']
+    t.max = max(hi, t.max)   # widen first: ipywidgets refuses min > max
+    t.min = lo; t.max = hi; t.step = (hi - lo) / 100
+    t.value = min(max(t.value, lo), hi)
+    self.controls['image'].max = len(su['images']) - 1
 
-    def render(self, concept, image, lam1, lam2, target):
-        su = self.setups[concept]
-        lo, hi = su['probe'].info['range']; target = min(max(target, lo), hi)
-        r = image_backprop(su['model'], su['probe'], su['ae'], su['images'][image:image + 1], target, lam1, lam2, steps=self.steps, lr=self.lr, progress=False)
-        self.img.value = fig_png(show_backprop(r, 1, f'{concept} → {target:.2f}'))
-        lines = [f"probe: {r.probe_before.item():.3f} → <b>{r.probe_after.item():.3f}</b> (target {target:.3f})",
-                 f"reconstruction error of the changed image: {reconstruction_error(su['ae'], r.changed).item():.4f}"]
-        if su.get('definition'):
-            d0, d1 = su['definition'](r.original).item(), su['definition'](r.changed).item()
-            lines.append(f"{concept} by its definition: {d0:.3f} → {d1:.3f}")
-        self.text.value = '<br>'.join(lines)
-        self.state = dict(concept=concept, image=image, lam1=lam1, lam2=lam2, target=target, probe_after=r.probe_after.item(),
-                          change=float(r.change.abs().sum()))
+# %% ../nbs/09_backprop.ipynb #8fbe9bca
+@patch
+def render(self:ImageBackpropExplorer, concept, image, lam1, lam2, target):
+    su = self.setups[concept]
+    lo, hi = su['probe'].info['range']; target = min(max(target, lo), hi)
+    r = image_backprop(su['model'], su['probe'], su['ae'], su['images'][image:image + 1], target, lam1, lam2,
+                       steps=self.steps, lr=self.lr, progress=False)
+    self.img.value = fig_png(show_backprop(r, 1, f'{concept} → {target:.2f}'))
+    lines = [f"probe: {r.probe_before.item():.3f} → <b>{r.probe_after.item():.3f}</b> (target {target:.3f})",
+             f"reconstruction error of the changed image: {reconstruction_error(su['ae'], r.changed).item():.4f}"]
+    if su.get('definition'):
+        d0, d1 = su['definition'](r.original).item(), su['definition'](r.changed).item()
+        lines.append(f"{concept} by its definition: {d0:.3f} → {d1:.3f}")
+    self.text.value = '<br>'.join(lines)
+    self.state = dict(concept=concept, image=image, lam1=lam1, lam2=lam2, target=target,
+                      probe_after=r.probe_after.item(), change=float(r.change.abs().sum()))

@@ -1,4 +1,4 @@
-"""Chess positions labelled by Stockfish, a board encoding, chess concepts from python-chess, concept backpropagation by legal edits, and the chess explorer.
+"""Chess positions labelled by Stockfish, a board encoding, python-chess concepts, backpropagation by legal edits.
 
 Docs: https://concept-attrib.github.io/concept_attrib/chess.html.md"""
 
@@ -16,6 +16,7 @@ import chess
 import chess.engine
 import chess.svg
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from .core import ArtifactStore, derive_seed, frozen
 
 # %% auto #0
@@ -37,10 +38,12 @@ def find_stockfish(path=None) -> str:
     ok = lambda c: c and Path(c).is_file() and os.access(c, os.X_OK)
     if path:
         if ok(path): return str(path)
-        raise StockfishMissing(f"No executable Stockfish at {path!r}; give the binary's path, or leave `path` unset to search the usual places.")
+        raise StockfishMissing(f"No executable Stockfish at {path!r}; give the binary's path, "
+                               "or leave `path` unset to search the usual places.")
     for cand in (os.environ.get('STOCKFISH'), shutil.which('stockfish'), DEBIAN_STOCKFISH):
         if ok(cand): return str(cand)
-    raise StockfishMissing("Stockfish was not found. Install it (Debian/Ubuntu: `apt-get install stockfish`, macOS: `brew install stockfish`), "
+    raise StockfishMissing("Stockfish was not found. Install it (Debian/Ubuntu: `apt-get install stockfish`, "
+                           "macOS: `brew install stockfish`), "
                            "or point $STOCKFISH or the `path` argument at the binary.")
 
 # %% ../nbs/10_chess.ipynb #230316b2
@@ -51,6 +54,7 @@ def _pawns(score:chess.engine.PovScore, turn) -> float:
     if s.is_mate(): m = s.mate(); return float(np.sign(m) * (MATE_PAWNS - abs(m))) if m != 0 else -MATE_PAWNS
     return s.score() / 100.0
 
+# %% ../nbs/10_chess.ipynb #602e0462
 def _play_games(n_games, seed, nodes, opening_plies, random_prob, max_plies, path):
     rng, rows = random.Random(seed), []
     with chess.engine.SimpleEngine.popen_uci(path) as eng:
@@ -68,19 +72,29 @@ def _play_games(n_games, seed, nodes, opening_plies, random_prob, max_plies, pat
                 board.push(move)
     return rows
 
-def generate_positions(n_games:int=50, nodes:int=100, opening_plies=(2, 8), random_prob:float=0.1, max_plies:int=160,
-                       seed:int=0, chunk:int=10, store:ArtifactStore|None=None, stockfish=None, progress:bool=True) -> pd.DataFrame:
-    "Positions from Stockfish self-play with random openings and random moves, each with Stockfish's evaluation (pawns, side to move)."
+# %% ../nbs/10_chess.ipynb #3596a129
+def generate_positions(n_games:int=50, # games of Stockfish self-play
+                       nodes:int=100, # Stockfish's node limit per move
+                       opening_plies=(2, 8), # (fewest, most) random plies a game opens with
+                       random_prob:float=0.1, # probability that a later move is random
+                       max_plies:int=160, # a game stops after this many plies
+                       seed:int=0,
+                       chunk:int=10, # games per stored chunk
+                       store:ArtifactStore|None=None, stockfish=None, progress:bool=True) -> pd.DataFrame:
+    "Positions from Stockfish self-play with random openings and moves, each with Stockfish's evaluation (pawns)."
     path = find_stockfish(stockfish)
     if not 0 <= random_prob <= 1: raise ValueError(f"random_prob is a probability; got {random_prob}.")
     store = store or ArtifactStore()
     frames, t0, done = [], time.perf_counter(), 0
-    for c in tqdm(range(-(-n_games // chunk)), desc=f'Stockfish self-play ({n_games} games, {nodes} nodes)', disable=not progress):
+    desc = f'Stockfish self-play ({n_games} games, {nodes} nodes)'
+    for c in tqdm(range(-(-n_games // chunk)), desc=desc, disable=not progress):
         k = min(chunk, n_games - c * chunk)
-        cfg = dict(nodes=nodes, opening_plies=list(opening_plies), random_prob=random_prob, max_plies=max_plies, seed=seed, chunk=chunk, index=c, games=k)
+        cfg = dict(nodes=nodes, opening_plies=list(opening_plies), random_prob=random_prob, max_plies=max_plies,
+                   seed=seed, chunk=chunk, index=c, games=k)
         if store.has('chess/positions', cfg): rows = store.load('chess/positions', cfg)['rows']
         else:
-            rows = _play_games(k, derive_seed(seed, 'games', c), nodes, opening_plies, random_prob, max_plies, path); done += len(rows)
+            rows = _play_games(k, derive_seed(seed, 'games', c), nodes, opening_plies, random_prob, max_plies, path)
+            done += len(rows)
             store.save('chess/positions', dict(rows=rows), cfg)
         df = pd.DataFrame(rows); df['game'] += c * chunk; frames.append(df)
     out = pd.concat(frames, ignore_index=True)
@@ -101,17 +115,20 @@ def as_board(pos) -> chess.Board:
         except ValueError as e:
             raise ChessError(f"Invalid FEN {pos!r}: {e}. A FEN has six fields, e.g. {chess.STARTING_FEN!r}.") from None
     if not b.is_valid():
-        raise ChessError(f"Illegal position {b.fen()!r}: {', '.join(_status_names(b.status()))}. Give a position that can arise "
-                         "in a game (one king each, no pawns on the first or last rank, the side not to move not in check).")
+        raise ChessError(f"Illegal position {b.fen()!r}: {', '.join(_status_names(b.status()))}. "
+                         "Give a position that can arise in a game (one king each, no pawns on the first or last rank, "
+                         "the side not to move not in check).")
     return b
 
+# %% ../nbs/10_chess.ipynb #7b46d9f7
 N_PLANES = 18
 _PIECES = [chess.PAWN, chess.KNIGHT, chess.BISHOP, chess.ROOK, chess.QUEEN, chess.KING]
 
 def _piece_at(turn, piece:chess.Piece, sq:int) -> tuple:
     "(plane, rank, file) of `piece` on `sq` in the encoding of a board with `turn` to move (mirrored for Black)."
     r = chess.square_rank(sq)
-    return (_PIECES.index(piece.piece_type) + (0 if piece.color == turn else 6), r if turn == chess.WHITE else 7 - r, chess.square_file(sq))
+    plane = _PIECES.index(piece.piece_type) + (0 if piece.color == turn else 6)
+    return (plane, r if turn == chess.WHITE else 7 - r, chess.square_file(sq))
 
 def encode(board:chess.Board) -> torch.Tensor:
     "(18, 8, 8) planes of `board` from the side to move's point of view."
@@ -124,9 +141,11 @@ def encode(board:chess.Board) -> torch.Tensor:
     if b.ep_square is not None: x[17, chess.square_rank(b.ep_square), chess.square_file(b.ep_square)] = 1
     return x
 
+# %% ../nbs/10_chess.ipynb #b32dccb6
 def decode(x:torch.Tensor) -> chess.Board:
     "The board that `encode` made `x` from (pieces, side to move, castling rights, en-passant square)."
-    if tuple(x.shape) != (N_PLANES, 8, 8): raise ValueError(f"Expected planes of shape ({N_PLANES}, 8, 8), got {tuple(x.shape)}.")
+    if tuple(x.shape) != (N_PLANES, 8, 8):
+        raise ValueError(f"Expected planes of shape ({N_PLANES}, 8, 8), got {tuple(x.shape)}.")
     b = chess.Board(None)
     for pl in range(12):
         for r, f in (x[pl] > 0.5).nonzero().tolist():
@@ -142,9 +161,7 @@ def encode_fens(fens) -> torch.Tensor:
     "(N, 18, 8, 8) planes of many FENs."
     return torch.stack([encode(as_board(f)) for f in fens])
 
-# %% ../nbs/10_chess.ipynb #47073686
-VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9, chess.KING: 0}
-
+# %% ../nbs/10_chess.ipynb #844d5346
 def in_check(b:chess.Board) -> bool: return b.is_check()
 
 def mate_in_one(b:chess.Board) -> bool:
@@ -162,7 +179,11 @@ def threatens_mate(b:chess.Board) -> bool:
 def queen_attacked(b:chess.Board) -> bool:
     return any(b.is_attacked_by(not b.turn, sq) for sq in b.pieces(chess.QUEEN, b.turn))
 
-def material(b:chess.Board, color) -> int: return sum(VALUES[p.piece_type] for p in b.piece_map().values() if p.color == color)
+# %% ../nbs/10_chess.ipynb #47073686
+VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9, chess.KING: 0}
+
+def material(b:chess.Board, color) -> int:
+    return sum(VALUES[p.piece_type] for p in b.piece_map().values() if p.color == color)
 
 def material_advantage(b:chess.Board) -> bool: return material(b, b.turn) - material(b, not b.turn) >= 3
 
@@ -171,21 +192,26 @@ def passed_pawn(b:chess.Board) -> bool:
     theirs = b.pieces(chess.PAWN, not me)
     for sq in b.pieces(chess.PAWN, me):
         f, r = chess.square_file(sq), chess.square_rank(sq)
-        if not any(abs(chess.square_file(t) - f) <= 1 and (chess.square_rank(t) - r) * step > 0 for t in theirs): return True
+        ahead = lambda t: abs(chess.square_file(t) - f) <= 1 and (chess.square_rank(t) - r) * step > 0
+        if not any(ahead(t) for t in theirs): return True
     return False
 
 def random_concept(b:chess.Board) -> bool:
     "A coin flip fixed by the position (a hash of its FEN): the control."
     return hashlib.sha256(b.fen().encode()).digest()[0] % 2 == 1
 
-CHESS_CONCEPTS = dict(in_check=in_check, mate_in_one=mate_in_one, threatens_mate=threatens_mate, queen_attacked=queen_attacked,
-                      material_advantage=material_advantage, passed_pawn=passed_pawn, random=random_concept)
+# %% ../nbs/10_chess.ipynb #4cab295d
+CHESS_CONCEPTS = dict(in_check=in_check, mate_in_one=mate_in_one, threatens_mate=threatens_mate,
+                      queen_attacked=queen_attacked, material_advantage=material_advantage, passed_pawn=passed_pawn,
+                      random=random_concept)
 
-def register_chess_concept(name:str, fn, # the concept's definition: a function of a `chess.Board` returning a bool
+def register_chess_concept(name:str,
+                           fn, # the concept's definition: a function of a `chess.Board` returning a bool
                            replace:bool=False):
     "Add a chess concept to the registry every chess function reads, as the built-in ones are added."
     if not callable(fn): raise ChessError(f"A chess concept is a function of a board, not {type(fn).__name__}.")
-    if name in CHESS_CONCEPTS and not replace: raise ChessError(f"A chess concept named {name!r} exists; pick another name or pass replace=True.")
+    if name in CHESS_CONCEPTS and not replace:
+        raise ChessError(f"A chess concept named {name!r} exists; pick another name or pass replace=True.")
     CHESS_CONCEPTS[name] = fn; return fn
 
 def check_concept(name:str):
@@ -231,6 +257,7 @@ class ChessCNN(nn.Module):
         for i in range(self.config['blocks']): x = getattr(self, f'block{i+1}')(x)
         return self.value(self.pool(x)).squeeze(-1)
 
+# %% ../nbs/10_chess.ipynb #06c911b1
 def squash(eval_pawns) -> torch.Tensor: return torch.tanh(torch.tensor(np.asarray(eval_pawns, dtype=np.float32)) / 3)
 
 def chess_dataset(positions:pd.DataFrame, test_frac:float=0.2, seed:int=0) -> TaskData:
@@ -274,6 +301,7 @@ class ChessEdit:
         if self.kind == 'remove': return f"remove {p} from {chess.square_name(self.square)}"
         return f"move {p} {chess.square_name(self.from_square)}→{chess.square_name(self.square)}"
 
+# %% ../nbs/10_chess.ipynb #a594fdad
 def _entry(board, piece, sq) -> int:
     "Index, in the flattened `encode(board)`, of `piece` standing on `sq`."
     plane, r, f = _piece_at(board.turn, piece, sq)
@@ -293,6 +321,7 @@ def candidate_edits(board:chess.Board):
         for to in empty: edits.append(ChessEdit('move', p, to, sq)); off.append(src); on.append(_entry(board, p, to))
     return edits, np.array(off), np.array(on)
 
+# %% ../nbs/10_chess.ipynb #f43e9ca3
 @dataclass
 class ChessBackpropResult:
     "One position before and after concept backpropagation by legal edits."
@@ -303,69 +332,99 @@ class ChessBackpropResult:
     @property
     def legal(self) -> bool: return self.after.is_valid()
     def row(self) -> dict:
-        return dict(concept=self.concept, fen_before=self.before.fen(), fen_after=self.after.fen(), edits='; '.join(map(str, self.edits)),
-                    n_edits=len(self.edits), probe_before=self.probe_before, probe_after=self.probe_after,
+        return dict(concept=self.concept, fen_before=self.before.fen(), fen_after=self.after.fen(),
+                    edits='; '.join(map(str, self.edits)), n_edits=len(self.edits),
+                    probe_before=self.probe_before, probe_after=self.probe_after,
                     truth_before=self.truth_before, truth_after=self.truth_after, legal=self.legal)
-    def svg(self, which:str='after', size:int=260) -> str:
-        "The board before or after as SVG, from the side to move's side, with the edited squares shaded and moves drawn as arrows."
-        b = self.before if which == 'before' else self.after
-        kw = {} if which == 'before' else dict(
-            fill={s: '#e9b44c99' for e in self.edits for s in (e.square, e.from_square) if s is not None},
-            arrows=[chess.svg.Arrow(e.from_square, e.square) for e in self.edits if e.kind == 'move'])
-        return chess.svg.board(b, size=size, flipped=self.before.turn == chess.BLACK, **kw)
-    def _repr_html_(self):
-        cap = lambda what, p, t: f"<div style='text-align:center'>{what}: probe {p:.3f}, {self.concept} {'true' if t else 'false'}</div>"
-        return (f"<div style='display:flex;gap:16px'><div>{self.svg('before')}{cap('before', self.probe_before, self.truth_before)}</div>"
-                f"<div>{self.svg('after')}{cap('after', self.probe_after, self.truth_after)}</div></div>"
-                f"<div>edits: {html_escape('; '.join(map(str, self.edits))) or 'none'}</div>")
 
+# %% ../nbs/10_chess.ipynb #ceda602a
+@patch
+def svg(self:ChessBackpropResult, which:str='after', size:int=260) -> str:
+    "The board before or after as SVG, from the side to move's side; edited squares shaded, moves as arrows."
+    b = self.before if which == 'before' else self.after
+    kw = {} if which == 'before' else dict(
+        fill={s: '#e9b44c99' for e in self.edits for s in (e.square, e.from_square) if s is not None},
+        arrows=[chess.svg.Arrow(e.from_square, e.square) for e in self.edits if e.kind == 'move'])
+    return chess.svg.board(b, size=size, flipped=self.before.turn == chess.BLACK, **kw)
+
+# %% ../nbs/10_chess.ipynb #704e2798
+@patch
+def _repr_html_(self:ChessBackpropResult):
+    cap = lambda what, p, t: (f"<div style='text-align:center'>{what}: probe {p:.3f}, "
+                              f"{self.concept} {'true' if t else 'false'}</div>")
+    return (f"<div style='display:flex;gap:16px'>"
+            f"<div>{self.svg('before')}{cap('before', self.probe_before, self.truth_before)}</div>"
+            f"<div>{self.svg('after')}{cap('after', self.probe_after, self.truth_after)}</div></div>"
+            f"<div>edits: {html_escape('; '.join(map(str, self.edits))) or 'none'}</div>")
+
+# %% ../nbs/10_chess.ipynb #8ab5b10e
 def _probe_values(model, probe, boards) -> list:
-    with torch.no_grad(): return probe_output(model, probe, torch.stack([encode(b) for b in boards])).tolist()
+    "The probe's output on each board, with the model in eval mode (as `chess_backprop` reads it)."
+    with frozen(model, probe), torch.no_grad():
+        return probe_output(model, probe, torch.stack([encode(b) for b in boards])).tolist()
 
-def chess_backprop(model:nn.Module, probe, # a binary probe of a chess concept, from `layer_probes` (it names its concept and layer)
+def _ranked_edits(board:chess.Board, grad:np.ndarray, direction:float, candidates:int) -> list:
+    "Up to `candidates` legal (edit, board) pairs, best first by the gradient's estimate of the probe's change."
+    g = np.append(grad, 0.0)          # entry -1: nothing switched
+    eds, off, on = candidate_edits(board)
+    picked = []
+    for i in np.argsort(-(g[on] - g[off]) * direction, kind='stable'):
+        nb = eds[i].apply(board)
+        if nb.is_valid(): picked.append((eds[i], nb))
+        if len(picked) == candidates: break
+    return picked
+
+# %% ../nbs/10_chess.ipynb #5846ca4f
+def _greedy_edits(model, probe, b0:chess.Board, target, objective, max_edits, candidates) -> tuple:
+    "Greedy legal edits of `b0` that lower `objective`: (final board, edits, probe before, probe after)."
+    b, edits, p0 = b0, [], None
+    for _ in range(max_edits + 1):
+        last = len(edits) == max_edits                          # only the probe's value is needed then
+        x = encode(b)[None].requires_grad_(not last)
+        p = probe_output(model, probe, x)
+        p_cur = p.item(); p0 = p_cur if p0 is None else p0
+        if last: break
+        p.backward()
+        cost = objective(p_cur, len(edits))
+        picked = _ranked_edits(b, x.grad.flatten().numpy(), np.sign(target - p_cur), candidates)
+        if not picked: break
+        costs = [objective(q, len(edits) + 1) for q in _probe_values(model, probe, [nb for _, nb in picked])]
+        j = int(np.argmin(costs))
+        if costs[j] >= cost: break                            # no edit pays for itself
+        edits.append(picked[j][0]); b = picked[j][1]
+    return b, edits, p0, p_cur
+
+# %% ../nbs/10_chess.ipynb #478afa39
+def chess_backprop(model:nn.Module,
+                   probe, # a binary probe of a chess concept from `layer_probes` (it names its concept and layer)
                    positions, # FENs or boards, each a legal position
                    target:float=0.9, # the probability the probe should reach
                    lam1:float=1.0, lam2:float=0.02, # weight of (p - target)² and the cost of each edit
-                   max_edits:int=3, candidates:int=48, # legal edits scored exactly per step, best first by the gradient
+                   max_edits:int=3, # the most edits made to a position
+                   candidates:int=48, # legal edits scored exactly per step, best first by the gradient
                    progress:bool=True,
-                   truth=None # the concept's definition (board -> bool) the results are checked by; default: the registered concept of the probe's name
+                   truth=None # definition (board -> bool) the results are checked by; default: the probe's concept
                   ) -> list:
-    "Concept backpropagation for chess: per position, greedy legal edits chosen by the probe's gradient and kept when they lower the objective."
-    if getattr(probe, 'kind', None) != 'binary': raise BackpropError("Chess concepts are binary: give a binary probe fitted with `layer_probes`.")
+    "Concept backpropagation for chess: per position, greedy legal edits that lower the objective."
+    if getattr(probe, 'kind', None) != 'binary':
+        raise BackpropError("Chess concepts are binary: give a binary probe fitted with `layer_probes`.")
     name = probe.concept
     if truth is None: truth = check_concept(name)
     if not 0 <= target <= 1: raise BackpropError(f"target is a probability for a binary probe; got {target}.")
     if lam1 <= 0 or lam2 < 0: raise BackpropError(f"Need λ1 > 0 and λ2 ≥ 0; got λ1={lam1}, λ2={lam2}.")
-    if max_edits < 0 or candidates < 1: raise BackpropError(f"Need max_edits ≥ 0 and candidates ≥ 1; got {max_edits} and {candidates}.")
+    if max_edits < 0 or candidates < 1:
+        raise BackpropError(f"Need max_edits ≥ 0 and candidates ≥ 1; got {max_edits} and {candidates}.")
     boards = [as_board(p) for p in ([positions] if isinstance(positions, (str, chess.Board)) else positions)]
     objective = lambda p, n_edits: lam1 * (p - target) ** 2 + lam2 * n_edits
     out = []
     with frozen(model, probe):   # each parameter keeps its own requires_grad, and the model its mode, afterwards
         for b0 in tqdm(boards, desc=f'chess concept backprop ({name})', disable=not progress):
-            b, edits, p0 = b0, [], None
-            for _ in range(max_edits + 1):
-                last = len(edits) == max_edits                          # only the probe's value is needed then
-                x = encode(b)[None].requires_grad_(not last)
-                p = probe_output(model, probe, x)
-                p_cur = p.item(); p0 = p_cur if p0 is None else p0
-                if last: break
-                p.backward()
-                cost = objective(p_cur, len(edits))
-                g = np.append(x.grad.flatten().numpy(), 0.0)          # entry -1: nothing switched
-                eds, off, on = candidate_edits(b)
-                picked = []
-                for i in np.argsort(-(g[on] - g[off]) * np.sign(target - p_cur), kind='stable'):
-                    nb = eds[i].apply(b)
-                    if nb.is_valid(): picked.append((eds[i], nb))
-                    if len(picked) == candidates: break
-                if not picked: break
-                costs = [objective(q, len(edits) + 1) for q in _probe_values(model, probe, [nb for _, nb in picked])]
-                j = int(np.argmin(costs))
-                if costs[j] >= cost: break                            # no edit pays for itself
-                edits.append(picked[j][0]); b = picked[j][1]
-            out.append(ChessBackpropResult(name, target, b0, b, edits, p0, p_cur, bool(truth(b0.copy())), bool(truth(b.copy()))))
+            b, edits, p0, p1 = _greedy_edits(model, probe, b0, target, objective, max_edits, candidates)
+            out.append(ChessBackpropResult(name, target, b0, b, edits, p0, p1,
+                                           bool(truth(b0.copy())), bool(truth(b.copy()))))
     return out
 
+# %% ../nbs/10_chess.ipynb #90f92c27
 def random_edits(positions, n_edits, seed:int=0) -> list:
     "The control for `chess_backprop`: each position after `n_edits[i]` random legal single edits."
     rng = np.random.default_rng(derive_seed(seed, 'random-edits')); out = []
@@ -383,15 +442,17 @@ def random_edits(positions, n_edits, seed:int=0) -> list:
 from .core import Explorer
 
 class ChessExplorer(Explorer):
-    "Pick a concept and a position: the legal edits concept backpropagation makes, the boards before and after, probe and truth."
-    def __init__(self, model:nn.Module, probes:dict, # concept name -> binary probe from `layer_probes`
+    "Pick a concept and a position: the legal edits, the boards before and after, the probe and the truth."
+    def __init__(self, model:nn.Module,
+                 probes:dict, # concept name -> binary probe from `layer_probes`
                  positions, # FENs or boards to choose from
                  target:float=0.9, max_edits:int=3):
         import ipywidgets as W
         if not probes: raise ChessError("Give at least one probe, as {concept name: probe}.")
         for n, p in probes.items():
             check_concept(n)
-            if p.info.get('concept') != n: raise ChessError(f"The probe given for {n!r} was fitted on {p.info.get('concept')!r}.")
+            if p.info.get('concept') != n:
+                raise ChessError(f"The probe given for {n!r} was fitted on {p.info.get('concept')!r}.")
         self.model, self.probes, self.max_edits = model, dict(probes), max_edits
         self.boards = [as_board(p) for p in positions]
         if not self.boards: raise ChessError("Give at least one position.")
@@ -404,14 +465,18 @@ class ChessExplorer(Explorer):
         super().__init__(controls, [self.boards_html, self.table])
         self.refresh()
 
-    def render(self, concept, position, lam2, target):
-        r = chess_backprop(self.model, self.probes[concept], [self.boards[position]], target=target, lam2=lam2,
-                           max_edits=self.max_edits, progress=False)[0]
-        self.result = r
-        self.boards_html.value = r._repr_html_()
-        t = pd.DataFrame({'before': [r.probe_before, r.truth_before, r.before.fen()], 'after': [r.probe_after, r.truth_after, r.after.fen()]},
-                         index=['probe', f'{concept} (python-chess)', 'FEN'])
-        self.table.value = (f"<b>{len(r.edits)} edit(s)</b>: {html_escape('; '.join(map(str, r.edits))) or 'none'} "
-                            f"(target {target:.2f}, λ2 {lam2:.3g}, layer {self.probes[concept].info['layer']})" + t.to_html())
-        self.state = dict(concept=concept, position=position, lam2=lam2, target=target, edits=[str(e) for e in r.edits],
-                          probe_after=r.probe_after, truth_after=r.truth_after, legal=r.legal)
+# %% ../nbs/10_chess.ipynb #bd773d99
+@patch
+def render(self:ChessExplorer, concept, position, lam2, target):
+    r = chess_backprop(self.model, self.probes[concept], [self.boards[position]], target=target, lam2=lam2,
+                       max_edits=self.max_edits, progress=False)[0]
+    self.result = r
+    self.boards_html.value = r._repr_html_()
+    t = pd.DataFrame({'before': [r.probe_before, r.truth_before, r.before.fen()],
+                      'after': [r.probe_after, r.truth_after, r.after.fen()]},
+                     index=['probe', f'{concept} (python-chess)', 'FEN'])
+    self.table.value = (f"<b>{len(r.edits)} edit(s)</b>: {html_escape('; '.join(map(str, r.edits))) or 'none'} "
+                        f"(target {target:.2f}, λ2 {lam2:.3g}, layer {self.probes[concept].info['layer']})"
+                        + t.to_html())
+    self.state = dict(concept=concept, position=position, lam2=lam2, target=target, edits=[str(e) for e in r.edits],
+                      probe_after=r.probe_after, truth_after=r.truth_after, legal=r.legal)

@@ -6,68 +6,86 @@ Docs: https://concept-attrib.github.io/concept_attrib/cli.html.md"""
 
 # %% ../nbs/12_cli.ipynb #6baa523d
 from __future__ import annotations
-import argparse, sys, time
+import argparse, dataclasses, inspect, sys, time
 from pathlib import Path
-import pandas as pd
 from .core import ArtifactStore
 from .data import load_fashion_mnist
 from .pipeline import (PipelineConfig, train_step, member_table, probe_step, attribute_step, retrain_step,
-                                     components_step, reproduction_table, run_pipeline, concept_sizes)
+                                     components_step, reproduction_table, run_pipeline)
 
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/12_cli.ipynb #205b4e33
+# %% ../nbs/12_cli.ipynb #1b099897
+def _add_config_options(g, group:str):
+    "Add the `PipelineConfig` fields of `group` to the argument group `g`, with their defaults and help."
+    for f in dataclasses.fields(PipelineConfig):
+        if f.metadata['group'] != group: continue
+        h = f"{f.metadata['help']} (default: %(default)s)" if f.metadata['help'] else '(default: %(default)s)'
+        opt = '--' + f.name.replace('_', '-')
+        if isinstance(f.default, tuple):
+            g.add_argument(opt, nargs='+', type=type(f.default[0]), default=list(f.default), help=h)
+        else: g.add_argument(opt, type=type(f.default), default=f.default, help=h)
+
+# %% ../nbs/12_cli.ipynb #1e9d636c
+_COMPONENTS = dict(masks='masks', heldout='heldout', examples='n_examples')   # option: its parameter
+_COMPONENTS_HELP = dict(masks='ablation masks to fit on', heldout='held-out masks for the LDS',
+                        examples='test examples whose margins are attributed')
+
+def _add_components_options(g):
+    "Add the settings of `components_step` to the argument group `g`, with its defaults."
+    params = inspect.signature(components_step).parameters
+    for opt, name in _COMPONENTS.items():
+        g.add_argument(f'--{opt}', type=int, default=params[name].default,
+                       help=f'{_COMPONENTS_HELP[opt]} (default: %(default)s)')
+
+# %% ../nbs/12_cli.ipynb #c7f2264a
+_STEPS = dict(   # step: (help, description, its option groups beyond run, ensemble and concepts)
+    train=('train the ensemble',
+           "Train (or read back) the ensemble; print and write each member's accuracy.", ()),
+    probe=('probe every concept on every block',
+           'Dense and sparse probes of each concept on every block of every member.', ()),
+    attribute=('TRAK of each concept probe',
+               "TRAK scores of the training examples for each concept probe's output.", ('attribution',)),
+    retrain=('remove top-k / random-k, retrain, re-probe',
+             "The counterfactual check: remove each concept's top-k and random-k training examples, "
+             "retrain and probe again.", ('attribution', 'retraining')),
+    components=('COAR and extracted-linear on member 0',
+                'Component attribution of member 0: COAR against the extracted-linear fit, scored by LDS.',
+                ('components',)),
+    demo=('the whole pipeline and its HTML report',
+          'Train, probe, attribute and retrain, then write the HTML report.', ('attribution', 'retraining')))
+
 def _parser() -> argparse.ArgumentParser:
-    d = PipelineConfig()
-    common = argparse.ArgumentParser(add_help=False)
-    g = common.add_argument_group('run')
-    g.add_argument('--store', default='artifacts', help='artifact folder; work found there is reused (default: %(default)s)')
-    g.add_argument('--out', default='report', help='folder for the CSV tables and the report (default: %(default)s)')
-    g.add_argument('--quiet', action='store_true', help='no progress bars')
-    g = common.add_argument_group('ensemble')
-    g.add_argument('--n-train', type=int, default=d.n_train, help='training images, the first N of Fashion-MNIST (default: %(default)s)')
-    g.add_argument('--members', type=int, default=d.members, help='ensemble members (default: %(default)s)')
-    g.add_argument('--width', type=int, default=d.width, help='SmallResNet width (default: %(default)s)')
-    g.add_argument('--epochs', type=int, default=d.epochs, help='epochs per model (default: %(default)s)')
-    g.add_argument('--batch-size', type=int, default=d.batch_size, help='(default: %(default)s)')
-    g = common.add_argument_group('concepts')
-    g.add_argument('--concepts', nargs='+', default=list(d.concepts), help='Fashion-MNIST concepts (default: %(default)s)')
-    g.add_argument('--layer', default=d.layer, help='layer whose probe is attributed and re-probed (default: %(default)s)')
-    g.add_argument('--probe-train', type=int, default=d.probe_train, help='examples per probe fit (default: %(default)s)')
-    g.add_argument('--probe-test', type=int, default=d.probe_test, help='held-out examples per probe (default: %(default)s)')
-    att = argparse.ArgumentParser(add_help=False); g = att.add_argument_group('attribution')
-    g.add_argument('--proj-dim', type=int, default=d.proj_dim, help='TRAK projection dimension (default: %(default)s)')
-    g.add_argument('--n-targets', type=int, default=d.n_targets, help='concept examples scored (default: %(default)s)')
-    ret = argparse.ArgumentParser(add_help=False); g = ret.add_argument_group('retraining')
-    g.add_argument('--ks', nargs='+', type=float, default=list(d.ks), help='removal sizes: fractions (<1) or counts (default: %(default)s)')
-    g.add_argument('--draws', type=int, default=d.draws, help='random-k draws per k (default: %(default)s)')
-    g.add_argument('--retrainings', type=int, default=d.retrainings, help='retrainings per condition (default: %(default)s)')
-    g.add_argument('--workers', type=int, default=d.workers, help='one-thread worker processes (default: %(default)s)')
-    comp = argparse.ArgumentParser(add_help=False); g = comp.add_argument_group('components')
-    g.add_argument('--masks', type=int, default=1000, help='ablation masks to fit on (default: %(default)s)')
-    g.add_argument('--heldout', type=int, default=300, help='held-out masks for the LDS (default: %(default)s)')
-    g.add_argument('--examples', type=int, default=200, help='test examples whose margins are attributed (default: %(default)s)')
-    p = argparse.ArgumentParser(prog='concept-attrib', description='Concepts, training data and components of a network: the pipeline steps for batch runs.')
+    p = argparse.ArgumentParser(prog='concept-attrib', description='Concepts, training data and components '
+                                'of a network: the pipeline steps for batch runs.')
     sub = p.add_subparsers(dest='step', required=True, metavar='STEP')
-    sub.add_parser('train', parents=[common], help='train the ensemble', description='Train (or read back) the ensemble; print and write each member\'s accuracy.')
-    sub.add_parser('probe', parents=[common], help='probe every concept on every block', description='Dense and sparse probes of each concept on every block of every member.')
-    sub.add_parser('attribute', parents=[common, att], help='TRAK of each concept probe', description='TRAK scores of the training examples for each concept probe\'s output.')
-    sub.add_parser('retrain', parents=[common, att, ret], help='remove top-k / random-k, retrain, re-probe', description='The counterfactual check: remove each concept\'s top-k and random-k training examples, retrain and probe again.')
-    sub.add_parser('components', parents=[common, comp], help='COAR and extracted-linear on member 0', description='Component attribution of member 0: COAR against the extracted-linear fit, scored by LDS.')
-    sub.add_parser('demo', parents=[common, att, ret], help='the whole pipeline and its HTML report', description='Train, probe, attribute and retrain, then write the HTML report.')
+    for step, (summary, description, groups) in _STEPS.items():
+        sp = sub.add_parser(step, help=summary, description=description)
+        g = sp.add_argument_group('run')
+        g.add_argument('--store', default='artifacts',
+                       help='artifact folder; work found there is reused (default: %(default)s)')
+        g.add_argument('--out', default='report',
+                       help='folder for the CSV tables and the report (default: %(default)s)')
+        g.add_argument('--quiet', action='store_true', help='no progress bars')
+        for group in ('ensemble', 'concepts', *groups):
+            g = sp.add_argument_group(group)
+            if group == 'components': _add_components_options(g)
+            else: _add_config_options(g, group)
     return p
 
+# %% ../nbs/12_cli.ipynb #11527eea
 def _config(a) -> PipelineConfig:
-    ks = tuple(int(k) if k >= 1 else k for k in getattr(a, 'ks', PipelineConfig().ks))
-    kw = {f: getattr(a, f) for f in ('n_train', 'members', 'width', 'epochs', 'batch_size', 'layer', 'probe_train', 'probe_test', 'proj_dim',
-                                     'n_targets', 'draws', 'retrainings', 'workers') if hasattr(a, f)}
-    return PipelineConfig(concepts=tuple(a.concepts), ks=ks, **kw)
+    kw = {f.name: getattr(a, f.name) for f in dataclasses.fields(PipelineConfig) if hasattr(a, f.name)}
+    if 'ks' in kw: kw['ks'] = tuple(int(k) if k >= 1 else k for k in kw['ks'])
+    return PipelineConfig(**kw)
 
+# %% ../nbs/12_cli.ipynb #a08c2f5e
 def _show(title, df, out, name):
     print(f"\n{title}"); print(df.to_string(index=False, float_format='{:.4f}'.format))
     df.to_csv(out/name, index=False); print(f"(written to {out/name})")
 
+# %% ../nbs/12_cli.ipynb #f4f36f99
 def main(argv=None) -> int:
     "Entry point of the `concept-attrib` command."
     a = _parser().parse_args(argv)
@@ -88,10 +106,13 @@ def main(argv=None) -> int:
         sweep = probe_step(cfg, ens, data, store, prog)
         _show('Probes (one row per member, layer and k)', sweep.drop(columns='units'), out, 'probes.csv')
     elif a.step == 'components':
-        _show('Component attribution', components_step(cfg, ens, data, store, a.masks, a.heldout, a.examples, progress=prog), out, 'components.csv')
+        kw = {name: getattr(a, opt) for opt, name in _COMPONENTS.items()}
+        comp = components_step(ens, data, store, **kw, progress=prog)
+        _show('Component attribution', comp, out, 'components.csv')
     else:
         atts = attribute_step(cfg, ens, data, store, prog)
-        for at in atts: _show(f'Strongest {at.concept} proponents', at.top(20), out, f'proponents_{at.concept}.csv')
+        for at in atts:
+            _show(f'Strongest {at.concept} proponents', at.top(20), out, f'proponents_{at.concept}.csv')
         if a.step == 'retrain':
             cf = retrain_step(cfg, atts, data, store, prog)
             _show('Counterfactual', cf.summary(), out, 'counterfactual.csv')

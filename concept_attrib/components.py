@@ -1,4 +1,4 @@
-"""Which internal components carry a prediction: batched mask ablations, COAR and the extracted-linear variant, LDS against the number of ablated passes, editing, and the component explorer.
+"""Which internal components carry a prediction: mask ablations, COAR and extracted-linear attributions, LDS, editing.
 
 Docs: https://concept-attrib.github.io/concept_attrib/components.html.md"""
 
@@ -14,7 +14,9 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint, derive_seed, seed_generator, frozen
+from fastcore.basics import patch
+from .core import (ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint,
+                                 derive_seed, seed_generator, frozen)
 from .core import pearson, spearman
 from .outputs import margin as _margin, as_output, TaskMargin
 
@@ -23,7 +25,7 @@ __all__ = ['ComponentLayer', 'Components', 'ablate_by_copy', 'ablated_margins', 
            'LinearAttribution', 'fit_coar', 'fit_extracted_linear', 'component_lds', 'sample_efficiency',
            'passes_to_reach', 'edit', 'ComponentExplorer']
 
-# %% ../nbs/08_components.ipynb #ba7cd937
+# %% ../nbs/08_components.ipynb #1fa9449c
 @dataclass
 class ComponentLayer:
     "One layer's components: `n` units with global indices `offset` .. `offset + n - 1`."
@@ -36,67 +38,68 @@ def _kind(m):
     if isinstance(m, nn.Linear): return 'linear', m.out_features
     return None, 0
 
+# %% ../nbs/08_components.ipynb #8cb57eb9
 class Components:
-    "The components of a model by layer, with one global index: conv filters, linear neurons, optionally attention heads."
-    def __init__(self, model:nn.Module, layers=None, # layer names; default: every conv and linear layer (and head layer)
+    "A model's components by layer, with one global index: conv filters, linear neurons, optionally attention heads."
+    def __init__(self, model:nn.Module,
+                 layers=None, # layer names; default: every conv and linear layer (and head layer)
                  kinds=('conv', 'linear'), heads:bool=False):
         self.model, mods = model, dict(model.named_modules())
         want = set(kinds) | ({'head'} if heads else set())
         if layers is None:
-            inside = {f'{n}.{c}' for n, m in mods.items() if heads and isinstance(m, nn.MultiheadAttention) for c, _ in m.named_children()}
+            inside = {f'{n}.{c}' for n, m in mods.items() if heads and isinstance(m, nn.MultiheadAttention)
+                      for c, _ in m.named_children()}
             names = [n for n, m in mods.items() if n not in inside and _kind(m)[0] in want]
         else: names = list(resolve_layers(model, layers))
         self.layers, off = [], 0
         for n in names:
             kind, c = _kind(mods[n])
-            if kind is None: raise TypeError(f"{n} is a {type(mods[n]).__name__}; components are conv filters, linear neurons or attention heads.")
+            if kind is None:
+                raise TypeError(f"{n} is a {type(mods[n]).__name__}; "
+                                f"components are conv filters, linear neurons or attention heads.")
             self.layers.append(ComponentLayer(n, kind, c, off, mods[n])); off += c
-        if not self.layers: raise ValueError(f"No components: the model has no layers of the kinds {sorted(want)}.")
+        if not self.layers:
+            raise ValueError(f"No components: the model has no layers of the kinds {sorted(want)}.")
         self.n = off
 
     def __len__(self): return self.n
-    def __repr__(self): return f"Components({self.n} in {len(self.layers)} layers: " + ', '.join(f'{l.name} ({l.n} {l.kind})' for l in self.layers) + ')'
+    def __repr__(self):
+        layers = ', '.join(f'{l.name} ({l.n} {l.kind})' for l in self.layers)
+        return f"Components({self.n} in {len(self.layers)} layers: {layers})"
 
-    def table(self) -> pd.DataFrame:
-        "One row per component: global index, layer, kind and unit within the layer."
-        return pd.DataFrame([dict(index=l.offset + u, layer=l.name, kind=l.kind, unit=u) for l in self.layers for u in range(l.n)]).set_index('index')
+# %% ../nbs/08_components.ipynb #4da76cda
+@patch
+def table(self:Components) -> pd.DataFrame:
+    "One row per component: global index, layer, kind and unit within the layer."
+    return pd.DataFrame([dict(index=l.offset + u, layer=l.name, kind=l.kind, unit=u)
+                         for l in self.layers for u in range(l.n)]).set_index('index')
 
-    def locate(self, i:int) -> tuple:
-        "(layer name, unit) of global component `i`."
-        for l in self.layers:
-            if l.offset <= i < l.offset + l.n: return l.name, i - l.offset
-        raise IndexError(f"Component {i} does not exist; there are {self.n}.")
+@patch
+def locate(self:Components, i:int) -> tuple:
+    "(layer name, unit) of global component `i`."
+    for l in self.layers:
+        if l.offset <= i < l.offset + l.n: return l.name, i - l.offset
+    raise IndexError(f"Component {i} does not exist; there are {self.n}.")
 
-    @contextlib.contextmanager
-    def ablate(self, masks:torch.Tensor, # (M, n) bool, True = ablated
-               n_examples:int): # the batch is M x n_examples inputs, mask-major
-        "Hooks that ablate each batch row's components; row r uses mask r // n_examples. Always removed on exit."
-        masks = torch.as_tensor(masks, dtype=torch.bool)
-        if masks.ndim != 2 or masks.shape[1] != self.n: raise ValueError(f"masks must be (M, {self.n}) booleans, one column per component; got {tuple(masks.shape)}.")
-        handles = []
-        try:
-            for l in self.layers:
-                keep = (~masks[:, l.offset:l.offset + l.n]).float().repeat_interleave(n_examples, 0)   # (M*N, n)
-                if l.kind == 'head': handles.append(l.module.register_forward_hook(_mha_hook(keep), with_kwargs=True)); continue
-                handles.append(l.module.register_forward_hook(_unit_hook(keep, l.module.bias, l.kind)))
-            yield self
-        finally:
-            for h in handles: h.remove()
-
+# %% ../nbs/08_components.ipynb #6ac84eaa
 def _unit_hook(keep, bias, kind):
     "Scale each row's units by `keep` (1 or 0) and put the bias back where a unit is ablated."
     def hook(m, inp, out):
         B, n = keep.shape
-        if out.shape[0] != B: raise ValueError(f"The batch has {out.shape[0]} rows; these masks need masks x n_examples = {B}.")
-        shape = (B, n, *([1] * (out.ndim - 2))) if kind == 'conv' else (B, *([1] * (out.ndim - 2)), n)   # channels, or last dim
+        if out.shape[0] != B:
+            raise ValueError(f"The batch has {out.shape[0]} rows; these masks need masks x n_examples = {B}.")
+        ones = [1] * (out.ndim - 2)
+        shape = (B, n, *ones) if kind == 'conv' else (B, *ones, n)   # channels, or last dim
         k = keep.view(shape)
         res = out * k
-        if bias is not None: res = res + (1 - k) * bias.view((1, n, *([1] * (out.ndim - 2))) if kind == 'conv' else (*([1] * (out.ndim - 1)), n))
+        if bias is not None:
+            res = res + (1 - k) * bias.view((1, n, *ones) if kind == 'conv' else (*([1] * (out.ndim - 1)), n))
         return res
     return hook
 
+# %% ../nbs/08_components.ipynb #c0a1d4cd
 def _mha_hook(keep):
-    "Forward hook of an `nn.MultiheadAttention` that recomputes it with each sample's head outputs scaled by `keep` (B, heads)."
+    "Forward hook of an `nn.MultiheadAttention`: recompute it with each row's head outputs scaled by `keep`."
     def hook(m, args, kwargs, out):
         names = ('query', 'key', 'value')
         q, k, v = [args[i] if i < len(args) else kwargs[n] for i, n in enumerate(names)]
@@ -108,7 +111,8 @@ def _mha_hook(keep):
         bq, bk, bv = m.in_proj_bias.chunk(3) if m.in_proj_bias is not None else (None,) * 3
         split = lambda t, w, b: F.linear(t, w, b).view(B, -1, H, E // H).transpose(1, 2)
         mask, kpm = kwargs.get('attn_mask'), kwargs.get('key_padding_mask')
-        if mask is not None and mask.dtype == torch.bool: mask = ~mask           # MultiheadAttention: True = masked; SDPA: True = attends
+        # MultiheadAttention's boolean masks say True = masked; scaled_dot_product_attention's say True = attends
+        if mask is not None and mask.dtype == torch.bool: mask = ~mask
         if kpm is not None:
             kpm = (~kpm if kpm.dtype == torch.bool else kpm).view(B, 1, 1, -1)
             mask = kpm if mask is None else (mask & kpm if mask.dtype == torch.bool else mask + kpm)
@@ -118,6 +122,28 @@ def _mha_hook(keep):
         if not m.batch_first: o = o.transpose(0, 1)
         return (o, out[1]) if isinstance(out, tuple) else o
     return hook
+
+# %% ../nbs/08_components.ipynb #25287d0b
+@patch
+@contextlib.contextmanager
+def ablate(self:Components,
+           masks:torch.Tensor, # (M, n) bool, True = ablated
+           n_examples:int): # the batch is M x n_examples inputs, mask-major
+    "Hooks that ablate each batch row's components; row r uses mask r // n_examples. Always removed on exit."
+    masks = torch.as_tensor(masks, dtype=torch.bool)
+    if masks.ndim != 2 or masks.shape[1] != self.n:
+        raise ValueError(f"masks must be (M, {self.n}) booleans, one column per component; "
+                         f"got {tuple(masks.shape)}.")
+    handles = []
+    try:
+        for l in self.layers:
+            keep = (~masks[:, l.offset:l.offset + l.n]).float().repeat_interleave(n_examples, 0)   # (M*N, n)
+            if l.kind == 'head':
+                handles.append(l.module.register_forward_hook(_mha_hook(keep), with_kwargs=True)); continue
+            handles.append(l.module.register_forward_hook(_unit_hook(keep, l.module.bias, l.kind)))
+        yield self
+    finally:
+        for h in handles: h.remove()
 
 # %% ../nbs/08_components.ipynb #4294f43e
 def ablate_by_copy(model:nn.Module, comps:Components, mask:torch.Tensor) -> nn.Module:
@@ -134,15 +160,28 @@ def ablate_by_copy(model:nn.Module, comps:Components, mask:torch.Tensor) -> nn.M
             else: mod.weight[units] = 0
     return m
 
-# %% ../nbs/08_components.ipynb #9708c6f9
+# %% ../nbs/08_components.ipynb #ce98ae1f
+def _ablated_logits(model, comps, masks, x, batch_size=4096):
+    "Logits (M, N, ...) of N examples under each of M masks, as many masks per pass as fit in `batch_size` rows."
+    N, per, out = len(x), max(1, batch_size // len(x)), []
+    with torch.no_grad():
+        for i in range(0, len(masks), per):
+            mk = masks[i:i + per]
+            with comps.ablate(mk, n_examples=N):
+                out.append(model(x.repeat(len(mk), *([1] * (x.ndim - 1)))).view(len(mk), N, -1))
+    return torch.cat(out)
+
 def ablated_margins(model:nn.Module, comps:Components, masks:torch.Tensor, x:torch.Tensor, y:torch.Tensor,
                     batch_size:int=4096) -> torch.Tensor:
     "Correct-class margins (M, N) of the N examples under each of the M masks, batched with forward hooks."
-    with frozen(model): logits = _ablated_logits(model, comps, torch.as_tensor(masks, dtype=torch.bool), x, batch_size)   # (M, N, classes)
+    with frozen(model):
+        masks = torch.as_tensor(masks, dtype=torch.bool)
+        logits = _ablated_logits(model, comps, masks, x, batch_size)   # (M, N, classes)
     return _margin(logits, y[None, :].expand(len(logits), -1))
 
+# %% ../nbs/08_components.ipynb #e400ec16
 def ablated_outputs(model:nn.Module, comps:Components, masks:torch.Tensor, x:torch.Tensor, y:torch.Tensor|None=None,
-                    output=None, # what to read (see `as_output`): None the margin, a probe (which components carry a concept), any `Output`
+                    output=None, # what to read (see `as_output`): None the margin, a probe, any `Output`
                     batch_size:int=4096) -> torch.Tensor:
     "Any output (M, N) of the N examples under each of the M masks, batched with forward hooks like `ablated_margins`."
     out = as_output(output)
@@ -150,19 +189,12 @@ def ablated_outputs(model:nn.Module, comps:Components, masks:torch.Tensor, x:tor
     masks = torch.as_tensor(masks, dtype=torch.bool); N, per, res = len(x), max(1, batch_size // len(x)), []
     with frozen(model), torch.no_grad():
         for i in range(0, len(masks), per):
-            mk = masks[i:i + per]; rep = lambda t: None if t is None else t.repeat(len(mk), *([1] * (t.ndim - 1)))
+            mk = masks[i:i + per]
+            rep = lambda t: None if t is None else t.repeat(len(mk), *([1] * (t.ndim - 1)))
             with comps.ablate(mk, n_examples=N): res.append(out(model, rep(x), rep(y)).reshape(len(mk), N))
     return torch.cat(res)
 
-def _ablated_logits(model, comps, masks, x, batch_size=4096):
-    "Logits (M, N, ...) of the N examples under each of the M masks, as many masks per forward pass as fit in `batch_size` rows."
-    N, per, out = len(x), max(1, batch_size // len(x)), []
-    with torch.no_grad():
-        for i in range(0, len(masks), per):
-            mk = masks[i:i + per]
-            with comps.ablate(mk, n_examples=N): out.append(model(x.repeat(len(mk), *([1] * (x.ndim - 1)))).view(len(mk), N, -1))
-    return torch.cat(out)
-
+# %% ../nbs/08_components.ipynb #ad63bb07
 @dataclass
 class MaskDataset:
     "Random ablation masks and the examples' outputs under each (the margin unless another output was asked for)."
@@ -174,37 +206,46 @@ class MaskDataset:
     def outputs(self) -> torch.Tensor: return self.margins
     def __len__(self): return len(self.masks)
     def __getitem__(self, s): return MaskDataset(self.masks[s], self.margins[s], self.alpha, self.config)
-    def __repr__(self): return f"MaskDataset({len(self)} masks over {self.masks.shape[1]} components (α={self.alpha}), {self.margins.shape[1]} examples)"
+    def __repr__(self):
+        return (f"MaskDataset({len(self)} masks over {self.masks.shape[1]} components (α={self.alpha}), "
+                f"{self.margins.shape[1]} examples)")
 
+# %% ../nbs/08_components.ipynb #c590757f
 def mask_dataset(model:nn.Module, comps:Components, x:torch.Tensor, y:torch.Tensor|None=None,
                  m:int=1000, alpha:float=0.05, seed:int=0, chunk:int=100, batch_size:int=4096,
                  store:ArtifactStore|None=None, progress:bool=True,
-                 output=None # what COAR regresses on (see `as_output`): None the margin, a probe's output, any `Output`
+                 output=None # what COAR regresses on (see `as_output`): None the margin, a probe, any `Output`
                 ) -> MaskDataset:
-    "m random masks (each component ablated with probability `alpha`) and the outputs under each; stored chunk by chunk."
-    if not 0 < alpha < 1: raise ValueError(f"alpha is the probability of ablating each component; it must lie in (0, 1), not {alpha}.")
+    "m random masks (each component ablated with probability `alpha`) and the outputs under each, stored by chunk."
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha is the probability of ablating each component; "
+                         f"it must lie in (0, 1), not {alpha}.")
     if m < 1: raise ValueError(f"m must be at least 1, not {m}.")
     out = as_output(output)
     x = torch.as_tensor(x).float()
     y = torch.as_tensor(y).long() if y is not None else None
-    if isinstance(out, TaskMargin) and y is None: raise ValueError("The margin needs the examples' class labels y; give y, or another output.")
+    if isinstance(out, TaskMargin) and y is None:
+        raise ValueError("The margin needs the examples' class labels y; give y, or another output.")
     store = store or ArtifactStore()
-    base = dict(model=model_fingerprint(model), components=[(l.name, l.n) for l in comps.layers], alpha=alpha, seed=seed, chunk=chunk,
-                examples=content_hash(x, y) if y is not None else content_hash(x))
-    if not isinstance(out, TaskMargin): base['output'] = out.key()   # margin datasets keep the addresses they always had
+    base = dict(model=model_fingerprint(model), components=[(l.name, l.n) for l in comps.layers], alpha=alpha,
+                seed=seed, chunk=chunk, examples=content_hash(x, y) if y is not None else content_hash(x))
+    if not isinstance(out, TaskMargin): base['output'] = out.key()   # margin datasets keep their old addresses
     masks, margins = [], []
-    for c in tqdm(range(math.ceil(m / chunk)), desc=f'ablations: {m} masks x {len(x)} examples', disable=not progress):
+    desc = f'ablations: {m} masks x {len(x)} examples'
+    for c in tqdm(range(math.ceil(m / chunk)), desc=desc, disable=not progress):
         cfg = dict(base, index=c)
         if store.has('components/margins', cfg): d = store.load('components/margins', cfg)
         else:
             mk = torch.rand(chunk, comps.n, generator=seed_generator(seed, 'masks', c)) < alpha
             d = dict(masks=mk, margins=ablated_outputs(model, comps, mk, x, y, out, batch_size))
-            if not torch.isfinite(d['margins']).all(): raise FloatingPointError("Some ablated outputs are NaN/inf; the model's outputs overflow under ablation.")
+            if not torch.isfinite(d['margins']).all():
+                raise FloatingPointError("Some ablated outputs are NaN/inf; "
+                                         "the model's outputs overflow under ablation.")
             store.save('components/margins', d, cfg)
         masks.append(d['masks']); margins.append(d['margins'])
     return MaskDataset(torch.cat(masks)[:m], torch.cat(margins)[:m], alpha, dict(base, m=m))
 
-# %% ../nbs/08_components.ipynb #eb83f4a0
+# %% ../nbs/08_components.ipynb #e8f1106e
 @dataclass
 class LinearAttribution:
     "Per-example linear models from ablation mask to margin: weights (n_examples, n_components) and intercepts."
@@ -212,8 +253,11 @@ class LinearAttribution:
     def predict(self, masks:torch.Tensor) -> torch.Tensor:
         "Predicted margins (m, n_examples) under `masks` (m, n_components)."
         return torch.as_tensor(masks).float() @ self.weights.T + self.intercept
-    def __repr__(self): return f"LinearAttribution({self.method}: {self.weights.shape[0]} examples x {self.weights.shape[1]} components, {self.info})"
+    def __repr__(self):
+        n_ex, n_comp = self.weights.shape
+        return f"LinearAttribution({self.method}: {n_ex} examples x {n_comp} components, {self.info})"
 
+# %% ../nbs/08_components.ipynb #fe83aac9
 def _split(m, seed=0):
     p = torch.randperm(m, generator=seed_generator(seed, 'split')); h = max(1, m // 10)
     return p[h:], p[:h]
@@ -238,7 +282,9 @@ def _ridge(X, Y, lam, max_closed):
     else: W = _cg(lambda V: Xc.T @ (Xc @ V), Xc.T @ Yc, lam)
     return W, ym - xm @ W
 
-def fit_coar(ds:MaskDataset, lambdas=(1e-3, 1e-2, 1e-1, 1, 10), # ridge strengths, in units of the mean diagonal of XᵀX
+# %% ../nbs/08_components.ipynb #a5a1a0da
+def fit_coar(ds:MaskDataset,
+             lambdas=(1e-3, 1e-2, 1e-1, 1, 10), # ridge strengths, in units of the mean diagonal of XᵀX
              max_closed:int=4096) -> LinearAttribution:
     "COAR: one ridge regression per example from masks to margins, λ picked on 10% held-out masks."
     X, Y = ds.masks.double(), ds.margins.double()
@@ -251,8 +297,10 @@ def fit_coar(ds:MaskDataset, lambdas=(1e-3, 1e-2, 1e-1, 1, 10), # ridge strength
         errs[l] = ((X[va] @ W + b - Y[va])**2).mean().item()
     best = min(errs, key=errs.get)
     W, b = _ridge(X, Y, best * ((X - X.mean(0))**2).sum(0).mean().item() or 1.0, max_closed)
-    return LinearAttribution(W.T.float(), b.float(), 'coar', dict(m=len(X), lambda_=best, solver='closed' if X.shape[1] <= max_closed else 'cg'))
+    solver = 'closed' if X.shape[1] <= max_closed else 'cg'
+    return LinearAttribution(W.T.float(), b.float(), 'coar', dict(m=len(X), lambda_=best, solver=solver))
 
+# %% ../nbs/08_components.ipynb #1bbe616c
 def fit_extracted_linear(ds:MaskDataset, hidden:int=256, epochs:int=2000, lr:float=3e-3, weight_decay:float=1e-4,
                          patience:int=200, seed:int=0) -> LinearAttribution:
     "Extracted-linear: fit W2·ReLU(W1·x + b1) + b2 from masks to all margins, then use W2·W1 (and W2·b1 + b2)."
@@ -274,24 +322,28 @@ def fit_extracted_linear(ds:MaskDataset, hidden:int=256, epochs:int=2000, lr:flo
     net.load_state_dict(best_state)
     W1, b1, W2, b2 = net[0].weight.detach(), net[0].bias.detach(), net[2].weight.detach(), net[2].bias.detach()
     W = (W2 @ W1) * sd[:, None]; b = (W2 @ b1 + b2) * sd + mu
-    return LinearAttribution(W, b, 'extracted_linear', dict(m=len(X), hidden=hidden, epochs=ep + 1, val_mse=round(best, 4)))
+    info = dict(m=len(X), hidden=hidden, epochs=ep + 1, val_mse=round(best, 4))
+    return LinearAttribution(W, b, 'extracted_linear', info)
 
 # %% ../nbs/08_components.ipynb #075065af
 def component_lds(attr:LinearAttribution, heldout:MaskDataset) -> dict:
     "Spearman and Pearson correlation, across held-out masks, of predicted and actual margins; mean and per example."
     if attr.weights.shape != (heldout.margins.shape[1], heldout.masks.shape[1]):
-        raise ValueError(f"The attribution covers {tuple(attr.weights.shape)} (examples, components); the held-out set has {heldout.margins.shape[1]} examples "
+        raise ValueError(f"The attribution covers {tuple(attr.weights.shape)} (examples, components); "
+                         f"the held-out set has {heldout.margins.shape[1]} examples "
                          f"and {heldout.masks.shape[1]} components.")
     pred, true = attr.predict(heldout.masks), heldout.margins
     sp, pe = spearman(pred, true), pearson(pred, true)
-    return dict(spearman=sp.mean().item(), pearson=pe.mean().item(), per_example_spearman=sp.float(), per_example_pearson=pe.float())
+    return dict(spearman=sp.mean().item(), pearson=pe.mean().item(), per_example_spearman=sp.float(),
+                per_example_pearson=pe.float())
 
-# %% ../nbs/08_components.ipynb #e46173ab
+# %% ../nbs/08_components.ipynb #512961e5
 def sample_efficiency(train:MaskDataset, heldout:MaskDataset, ms=(25, 50, 100, 200, 400, 800, 1600),
                       methods=('coar', 'extracted_linear'), progress:bool=True, **ext_kw) -> pd.DataFrame:
     "LDS (Spearman and Pearson) on `heldout` of each method fitted on the first m masks of `train`, for each m."
     fits = dict(coar=lambda d: fit_coar(d), extracted_linear=lambda d: fit_extracted_linear(d, **ext_kw))
-    if any(m > len(train) for m in ms): raise ValueError(f"ms go up to {max(ms)}, but the training set has {len(train)} masks.")
+    if any(m > len(train) for m in ms):
+        raise ValueError(f"ms go up to {max(ms)}, but the training set has {len(train)} masks.")
     rows = []
     for m in tqdm(ms, desc='LDS against the number of masks', disable=not progress):
         for meth in methods:
@@ -299,6 +351,7 @@ def sample_efficiency(train:MaskDataset, heldout:MaskDataset, ms=(25, 50, 100, 2
             rows.append(dict(m=m, method=meth, spearman=s['spearman'], pearson=s['pearson']))
     return pd.DataFrame(rows)
 
+# %% ../nbs/08_components.ipynb #c365aabf
 def passes_to_reach(curve:pd.DataFrame, levels=(0.3, 0.4, 0.5), metric:str='spearman') -> pd.DataFrame:
     "Masks (ablated passes) each method needs to reach each LDS level, and the share the extracted-linear fit saves."
     rows = []
@@ -312,106 +365,143 @@ def passes_to_reach(curve:pd.DataFrame, levels=(0.3, 0.4, 0.5), metric:str='spea
             else:
                 i = hit[0]; t = (lv - v[i-1]) / (v[i] - v[i-1])
                 row[meth] = float(np.exp(np.log(m[i-1]) + t * (np.log(m[i]) - np.log(m[i-1]))))
-        if 'coar' in row and 'extracted_linear' in row: row['saved_by_extracted'] = 1 - row['extracted_linear'] / row['coar']
+        if 'coar' in row and 'extracted_linear' in row:
+            row['saved_by_extracted'] = 1 - row['extracted_linear'] / row['coar']
         rows.append(row)
     return pd.DataFrame(rows)
 
-# %% ../nbs/08_components.ipynb #c9496b7f
-def edit(model:nn.Module, comps:Components, attr:LinearAttribution, x:torch.Tensor, y:torch.Tensor,
-         group:torch.Tensor, # (N,) bool: the examples to act on
-         ks=(1, 2, 4, 8, 16), direction:str='lower', n_random:int=10, seed:int=0,
-         specific:bool=True, # rank by the group's attribution minus the rest's, so that edits spare the rest
-         output=None # the output `attr` was fitted on (see `as_output`); None: the margin, with accuracy changes too
-        ) -> pd.DataFrame:
-    "Ablate the top-k components for `group` (by mean attribution) and k random ones; change in the output (and accuracy, for the margin)."
-    if direction not in ('lower', 'raise'): raise ValueError(f"direction is 'lower' or 'raise', not {direction!r}.")
-    group = torch.as_tensor(group, dtype=torch.bool)
-    if group.shape != (len(x),) or not group.any() or group.all(): raise ValueError("group must be an (N,) bool mask with some but not all examples.")
-    w = attr.weights[group].mean(0) - (attr.weights[~group].mean(0) if specific else 0)
-    score = w * (1 if direction == 'raise' else -1)
-    order = score.argsort(descending=True)
+# %% ../nbs/08_components.ipynb #9d4cb703
+def _edit_masks(comps:Components, order:torch.Tensor, ks, n_random:int, seed:int) -> tuple:
+    "Masks and labels (selection, k, draw): nothing ablated, then per k the top k of `order` and `n_random` random k."
     g = seed_generator(seed, 'random-components')
     masks, labels = [torch.zeros(comps.n, dtype=torch.bool)], [('none', 0, 0)]
     for k in ks:
-        mk = torch.zeros(comps.n, dtype=torch.bool); mk[order[:k]] = True; masks.append(mk); labels.append(('top', k, 0))
+        mk = torch.zeros(comps.n, dtype=torch.bool); mk[order[:k]] = True
+        masks.append(mk); labels.append(('top', k, 0))
         for r in range(n_random):
-            mk = torch.zeros(comps.n, dtype=torch.bool); mk[torch.randperm(comps.n, generator=g)[:k]] = True; masks.append(mk); labels.append(('random', k, r))
-    out_fn = as_output(output)
-    if not isinstance(out_fn, TaskMargin):
-        vals = ablated_outputs(model, comps, torch.stack(masks), x, y, out_fn); base = vals[0]
-        df = pd.DataFrame([dict(selection=kind, k=k, draw=r, group_output_change=(v - base)[group].mean().item(), rest_output_change=(v - base)[~group].mean().item())
-                           for (kind, k, r), v in zip(labels[1:], vals[1:])])
-        res = df.groupby(['k', 'selection']).agg(group_output_change=('group_output_change', 'mean'), rest_output_change=('rest_output_change', 'mean'),
-                                                group_output_change_sd=('group_output_change', 'std')).reset_index()
-        res.attrs['order'] = ['{}:{}'.format(*comps.locate(int(i))) for i in order[:max(ks)]]
-        return res
+            mk = torch.zeros(comps.n, dtype=torch.bool); mk[torch.randperm(comps.n, generator=g)[:k]] = True
+            masks.append(mk); labels.append(('random', k, r))
+    return masks, labels
+
+# %% ../nbs/08_components.ipynb #89c96646
+def _margin_changes(model, comps, masks, labels, x, y, group) -> pd.DataFrame:
+    "Mean change of margin and accuracy on `group` and on the rest, per k and selection, against no ablation."
     with frozen(model): logits = _ablated_logits(model, comps, torch.stack(masks), x)
     margin = _margin(logits, y[None, :].expand(len(masks), -1))
     correct = (logits.argmax(-1) == y).float()
     base_m, base_c = margin[0], correct[0]
     rows = []
     for (kind, k, r), mg, cr in zip(labels[1:], margin[1:], correct[1:]):
-        rows.append(dict(selection=kind, k=k, draw=r, group_margin_change=(mg - base_m)[group].mean().item(), rest_margin_change=(mg - base_m)[~group].mean().item(),
-                         group_accuracy_change=(cr - base_c)[group].mean().item(), rest_accuracy_change=(cr - base_c)[~group].mean().item()))
+        rows.append(dict(selection=kind, k=k, draw=r,
+                         group_margin_change=(mg - base_m)[group].mean().item(),
+                         rest_margin_change=(mg - base_m)[~group].mean().item(),
+                         group_accuracy_change=(cr - base_c)[group].mean().item(),
+                         rest_accuracy_change=(cr - base_c)[~group].mean().item()))
     df = pd.DataFrame(rows)
-    out = df.groupby(['k', 'selection']).agg(**{c: (c, 'mean') for c in df.columns if c.endswith('change')},
-                                            group_margin_change_sd=('group_margin_change', 'std')).reset_index()
-    out.attrs['order'] = ['{}:{}'.format(*comps.locate(int(i))) for i in order[:max(ks)]]   # the top components, first ablated first
+    return df.groupby(['k', 'selection']).agg(**{c: (c, 'mean') for c in df.columns if c.endswith('change')},
+                                              group_margin_change_sd=('group_margin_change', 'std')).reset_index()
+
+def _output_changes(model, comps, masks, labels, x, y, group, out_fn) -> pd.DataFrame:
+    "Mean change of the output `out_fn` on `group` and on the rest, per k and selection, against no ablation."
+    vals = ablated_outputs(model, comps, torch.stack(masks), x, y, out_fn); base = vals[0]
+    df = pd.DataFrame([dict(selection=kind, k=k, draw=r, group_output_change=(v - base)[group].mean().item(),
+                            rest_output_change=(v - base)[~group].mean().item())
+                       for (kind, k, r), v in zip(labels[1:], vals[1:])])
+    return df.groupby(['k', 'selection']).agg(group_output_change=('group_output_change', 'mean'),
+                                              rest_output_change=('rest_output_change', 'mean'),
+                                              group_output_change_sd=('group_output_change', 'std')).reset_index()
+
+# %% ../nbs/08_components.ipynb #f6226ca2
+def edit(model:nn.Module, comps:Components, attr:LinearAttribution, x:torch.Tensor, y:torch.Tensor,
+         group:torch.Tensor, # (N,) bool: the examples to act on
+         ks=(1, 2, 4, 8, 16), direction:str='lower', n_random:int=10, seed:int=0,
+         specific:bool=True, # rank by the group's attribution minus the rest's, so that edits spare the rest
+         output=None # the output `attr` was fitted on (see `as_output`); None: the margin, and accuracy changes
+        ) -> pd.DataFrame:
+    "Ablate the top-k components for `group` (by mean attribution) and k random ones; change in output (and accuracy)."
+    if direction not in ('lower', 'raise'):
+        raise ValueError(f"direction is 'lower' or 'raise', not {direction!r}.")
+    group = torch.as_tensor(group, dtype=torch.bool)
+    if group.shape != (len(x),) or not group.any() or group.all():
+        raise ValueError("group must be an (N,) bool mask with some but not all examples.")
+    w = attr.weights[group].mean(0) - (attr.weights[~group].mean(0) if specific else 0)
+    score = w * (1 if direction == 'raise' else -1)
+    order = score.argsort(descending=True)
+    masks, labels = _edit_masks(comps, order, ks, n_random, seed)
+    out_fn = as_output(output)
+    if isinstance(out_fn, TaskMargin): out = _margin_changes(model, comps, masks, labels, x, y, group)
+    else: out = _output_changes(model, comps, masks, labels, x, y, group, out_fn)
+    out.attrs['order'] = ['{}:{}'.format(*comps.locate(int(i))) for i in order[:max(ks)]]   # first ablated first
     return out
 
-# %% ../nbs/08_components.ipynb #dfb2d2d8
+# %% ../nbs/08_components.ipynb #ac7b3159
 class ComponentExplorer(Explorer):
-    "Pick an example and a method: top components, predicted vs actual held-out margins, and the margin after ablating the top-k."
-    def __init__(self, model:nn.Module, comps:Components, attributions:dict, # method name -> `LinearAttribution`
+    "Pick an example and a method: top components, predicted vs actual held-out margins, the margin after ablation."
+    def __init__(self, model:nn.Module, comps:Components,
+                 attributions:dict, # method name -> `LinearAttribution`
                  x:torch.Tensor, y:torch.Tensor, heldout:MaskDataset, classes=None, n_top:int=12, max_k:int=32,
                  output=None): # the output the attributions were fitted on (see `as_output`); None: the margin
         import ipywidgets as W
-        self.model, self.comps, self.attrs, self.x, self.y, self.heldout = model.eval(), comps, dict(attributions), x, y, heldout
+        self.model, self.comps, self.attrs = model.eval(), comps, dict(attributions)
+        self.x, self.y, self.heldout = x, y, heldout
         self.classes, self.n_top, self.output = classes, n_top, as_output(output)
         controls = dict(example=W.IntSlider(0, 0, len(x) - 1, description='example'),
                         method=W.Dropdown(options=list(self.attrs), description='method'),
                         k=W.IntSlider(4, 0, min(max_k, comps.n), description='ablate top-k'))
-        self.top_img, self.scatter_img, self.k_img, self.text = W.Image(format='png'), W.Image(format='png'), W.Image(format='png'), W.HTML()
+        self.top_img, self.scatter_img, self.k_img = (W.Image(format='png') for _ in range(3))
+        self.text = W.HTML()
         self.state, self._curves = {}, {}
         super().__init__(controls, [W.HBox([self.top_img, self.scatter_img]), W.HBox([self.k_img, self.text])])
         self.refresh()
 
-    def curve(self, example:int, method:str) -> tuple:
-        "Measured and predicted margins of `example` with its top-0..max_k supporting components ablated (cached)."
-        key = (example, method)
-        if key not in self._curves:
-            a, K = self.attrs[method], self.controls['k'].max
-            order = a.weights[example].argsort()   # most negative first: ablating them lowers the margin most
-            masks = torch.zeros(K + 1, self.comps.n, dtype=torch.bool)
-            for k in range(1, K + 1): masks[k, order[:k]] = True
-            measured = ablated_outputs(self.model, self.comps, masks, self.x[example:example + 1], self.y[example:example + 1], self.output)[:, 0]
-            self._curves[key] = measured, a.predict(masks)[:, example].detach()
-        return self._curves[key]
+# %% ../nbs/08_components.ipynb #aa929c02
+@patch
+def curve(self:ComponentExplorer, example:int, method:str) -> tuple:
+    "Measured and predicted margins of `example` with its top-0..max_k supporting components ablated (cached)."
+    key = (example, method)
+    if key not in self._curves:
+        a, K = self.attrs[method], self.controls['k'].max
+        order = a.weights[example].argsort()   # most negative first: ablating them lowers the margin most
+        masks = torch.zeros(K + 1, self.comps.n, dtype=torch.bool)
+        for k in range(1, K + 1): masks[k, order[:k]] = True
+        x, y = self.x[example:example + 1], self.y[example:example + 1]
+        measured = ablated_outputs(self.model, self.comps, masks, x, y, self.output)[:, 0]
+        self._curves[key] = measured, a.predict(masks)[:, example].detach()
+    return self._curves[key]
 
-    def render(self, example, method, k):
-        import matplotlib.pyplot as plt
-        a = self.attrs[method]; w = a.weights[example]
-        top = w.abs().argsort(descending=True)[:self.n_top]
-        names = [f'{l}:{u}' for l, u in (self.comps.locate(int(i)) for i in top)]
-        fig, ax = plt.subplots(figsize=(4.2, 3.0))
-        ax.barh(range(len(top))[::-1], w[top].numpy(), color=['C3' if v < 0 else 'C0' for v in w[top]])
-        ax.set_yticks(range(len(top))[::-1]); ax.set_yticklabels(names, fontsize=7); ax.axvline(0, color='k', lw=0.6)
-        ax.set_xlabel(f'{self.output.name} change when ablated'); ax.set_title(f'example {example}: top components ({method})', fontsize=9); fig.tight_layout()
-        self.top_img.value = fig_png(fig)
-        pred, true = a.predict(self.heldout.masks)[:, example].detach(), self.heldout.margins[:, example]
-        fig, ax = plt.subplots(figsize=(3.2, 3.0))
-        ax.scatter(true, pred, s=6, alpha=0.6); lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
-        ax.plot([lo, hi], [lo, hi], 'k--', lw=0.6); ax.set_xlabel(f'actual {self.output.name}'); ax.set_ylabel('predicted')
-        r = component_lds(LinearAttribution(a.weights[example:example + 1], a.intercept[example:example + 1], a.method), MaskDataset(self.heldout.masks, true[:, None], self.heldout.alpha, {}))
-        ax.set_title(f'held-out masks: Spearman {r["spearman"]:.2f}', fontsize=9); fig.tight_layout()
-        self.scatter_img.value = fig_png(fig)
-        measured, predicted = self.curve(example, method)
-        fig, ax = plt.subplots(figsize=(4.2, 2.6))
-        ax.plot(measured.numpy(), 'o-', ms=3, label='measured'); ax.plot(predicted.numpy(), '--', label='predicted (linear)')
-        ax.axvline(k, color='grey', lw=0.8); ax.axhline(0, color='k', lw=0.5)
-        ax.set_xlabel('top-k supporting components ablated'); ax.set_ylabel(self.output.name); ax.legend(fontsize=7); fig.tight_layout()
-        self.k_img.value = fig_png(fig)
-        label = self.classes[int(self.y[example])] if self.classes else int(self.y[example])
-        self.text.value = (f"<b>example {example}</b> ({label})<br>{self.output.name} intact: {measured[0]:.3f}<br>"
-                           f"with the top {k} ablated: <b>{measured[k]:.3f}</b> (linear prediction {predicted[k]:.3f})")
-        self.state = dict(example=example, method=method, k=k, margin=float(measured[k]), predicted=float(predicted[k]), top=[int(i) for i in top])
+# %% ../nbs/08_components.ipynb #2b888143
+@patch
+def render(self:ComponentExplorer, example, method, k):
+    import matplotlib.pyplot as plt
+    a = self.attrs[method]; w = a.weights[example]; name = self.output.name
+    top = w.abs().argsort(descending=True)[:self.n_top]
+    names = [f'{l}:{u}' for l, u in (self.comps.locate(int(i)) for i in top)]
+    fig, ax = plt.subplots(figsize=(4.2, 3.0))
+    ax.barh(range(len(top))[::-1], w[top].numpy(), color=['C3' if v < 0 else 'C0' for v in w[top]])
+    ax.set_yticks(range(len(top))[::-1]); ax.set_yticklabels(names, fontsize=7)
+    ax.axvline(0, color='k', lw=0.6)
+    ax.set_xlabel(f'{name} change when ablated')
+    ax.set_title(f'example {example}: top components ({method})', fontsize=9)
+    fig.tight_layout(); self.top_img.value = fig_png(fig)
+    pred, true = a.predict(self.heldout.masks)[:, example].detach(), self.heldout.margins[:, example]
+    fig, ax = plt.subplots(figsize=(3.2, 3.0))
+    ax.scatter(true, pred, s=6, alpha=0.6)
+    lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
+    ax.plot([lo, hi], [lo, hi], 'k--', lw=0.6); ax.set_xlabel(f'actual {name}'); ax.set_ylabel('predicted')
+    one = LinearAttribution(a.weights[example:example + 1], a.intercept[example:example + 1], a.method)
+    r = component_lds(one, MaskDataset(self.heldout.masks, true[:, None], self.heldout.alpha, {}))
+    ax.set_title(f'held-out masks: Spearman {r["spearman"]:.2f}', fontsize=9); fig.tight_layout()
+    self.scatter_img.value = fig_png(fig)
+    measured, predicted = self.curve(example, method)
+    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    ax.plot(measured.numpy(), 'o-', ms=3, label='measured')
+    ax.plot(predicted.numpy(), '--', label='predicted (linear)')
+    ax.axvline(k, color='grey', lw=0.8); ax.axhline(0, color='k', lw=0.5)
+    ax.set_xlabel('top-k supporting components ablated'); ax.set_ylabel(name)
+    ax.legend(fontsize=7); fig.tight_layout()
+    self.k_img.value = fig_png(fig)
+    label = self.classes[int(self.y[example])] if self.classes else int(self.y[example])
+    self.text.value = (f"<b>example {example}</b> ({label})<br>{name} intact: {measured[0]:.3f}<br>"
+                       f"with the top {k} ablated: <b>{measured[k]:.3f}</b> (linear prediction {predicted[k]:.3f})")
+    self.state = dict(example=example, method=method, k=k, margin=float(measured[k]), predicted=float(predicted[k]),
+                      top=[int(i) for i in top])

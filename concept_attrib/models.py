@@ -14,6 +14,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from .core import seed_everything, seed_generator, ArtifactStore, config_hash
 from .parallel import run_jobs, Portable
 from .data import TaskData, Split, DataError, check_lengths, as_data
@@ -26,8 +27,8 @@ __all__ = ['MODELS', 'SCHEDULES', 'OPTIMIZERS', 'RETRAIN_RECIPE', 'STACK_MAX_PAR
 
 # %% ../nbs/03_models.ipynb #9dffece1
 MODELS = {}
-# Building a model draws its initial weights from torch's global generator, which all threads of a process share:
-# builds take this lock, and a seeded build holds it from seeding to the last weight (`_seeded_build`).
+# Building a model draws its initial weights from torch's global generator, which all threads of a process
+# share: builds take this lock, and a seeded build holds it from seeding to the last weight (`_seeded_build`).
 _INIT_LOCK = threading.RLock()
 
 def register_model(cls):
@@ -37,12 +38,14 @@ def register_model(cls):
 def build_model(config:dict) -> nn.Module:
     "Build a model from `{'arch': name, **kwargs}`."
     config = dict(config); arch = config.pop('arch', None)
-    if arch not in MODELS: raise KeyError(f"Unknown arch {arch!r}; known: {sorted(MODELS)}. A model registered in a notebook is unknown to "
-                                          "worker processes and Ray: pass the class itself, or any factory that builds it, instead of its config.")
+    if arch not in MODELS:
+        raise KeyError(f"Unknown arch {arch!r}; known: {sorted(MODELS)}. A model registered in a notebook is "
+                       "unknown to worker processes and Ray: pass the class itself, or any factory that builds "
+                       "it, instead of its config.")
     with _INIT_LOCK: return MODELS[arch](**config)
 
 def _seeded_build(factory, seed:int) -> nn.Module:
-    "A fresh model from `factory` right after `seed_everything(seed)`, with no other thread drawing from the global generator in between."
+    "A fresh model from `factory` right after `seed_everything(seed)`, no other thread drawing in between."
     factory = ModelFactory(factory)
     with _INIT_LOCK: seed_everything(seed); return factory()
 
@@ -64,8 +67,10 @@ class SmallResNet(nn.Module):
     "A ResNet for small images: stem, stages of `BasicBlock`s, global pool, linear head."
     def __init__(self, width:int=16, depths=(1, 1, 1), in_channels:int=1, n_classes:int=10, stem_stride:int=2):
         super().__init__()
-        self.config = dict(arch='SmallResNet', width=width, depths=list(depths), in_channels=in_channels, n_classes=n_classes, stem_stride=stem_stride)
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, width, 3, stem_stride, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True))
+        self.config = dict(arch='SmallResNet', width=width, depths=list(depths), in_channels=in_channels,
+                           n_classes=n_classes, stem_stride=stem_stride)
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, width, 3, stem_stride, 1, bias=False),
+                                  nn.BatchNorm2d(width), nn.ReLU(inplace=True))
         c = width
         for i, d in enumerate(depths):
             c_out = width * 2**i
@@ -73,7 +78,8 @@ class SmallResNet(nn.Module):
             self.add_module(f'stage{i+1}', nn.Sequential(*blocks)); c = c_out
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.fc = nn.Linear(c, n_classes)
-        self.block_names = ['stem'] + [f'stage{i+1}.{j}' for i, d in enumerate(depths) for j in range(d)] + ['pool', 'fc']
+        self.block_names = (['stem'] + [f'stage{i+1}.{j}' for i, d in enumerate(depths) for j in range(d)]
+                            + ['pool', 'fc'])
 
     def forward(self, x):
         x = self.stem(x)
@@ -105,7 +111,8 @@ class TabularMLP(nn.Module):
         self.out = nn.Linear(d, n_out)
         self.block_names = [f'act{i+1}' for i in range(len(hidden))] + ['out']
     def forward(self, x):
-        for i in range(len(self.config['hidden'])): x = getattr(self, f'act{i+1}')(getattr(self, f'fc{i+1}')(x))
+        for i in range(len(self.config['hidden'])):
+            x = getattr(self, f'act{i+1}')(getattr(self, f'fc{i+1}')(x))
         out = self.out(x)
         return out.squeeze(-1) if self.config['n_out'] == 1 else out
 
@@ -115,13 +122,14 @@ class ConvAutoencoder(nn.Module):
     "Conv encoder to a (latent_channels, 7, 7) code and a transposed-conv decoder back to (1, 28, 28)."
     def __init__(self, latent_channels:int=8, width:int=32, in_channels:int=1):
         super().__init__()
-        self.config = dict(arch='ConvAutoencoder', latent_channels=latent_channels, width=width, in_channels=in_channels)
+        self.config = dict(arch='ConvAutoencoder', latent_channels=latent_channels, width=width,
+                           in_channels=in_channels)
         self.encoder = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, 2, 1), nn.ReLU(), nn.Conv2d(width, width, 3, 2, 1), nn.ReLU(),
             nn.Conv2d(width, latent_channels, 3, 1, 1))
         self.decoder = nn.Sequential(
-            nn.Conv2d(latent_channels, width, 3, 1, 1), nn.ReLU(), nn.ConvTranspose2d(width, width, 4, 2, 1), nn.ReLU(),
-            nn.ConvTranspose2d(width, in_channels, 4, 2, 1), nn.Sigmoid())
+            nn.Conv2d(latent_channels, width, 3, 1, 1), nn.ReLU(), nn.ConvTranspose2d(width, width, 4, 2, 1),
+            nn.ReLU(), nn.ConvTranspose2d(width, in_channels, 4, 2, 1), nn.Sigmoid())
         self.block_names = ['encoder', 'decoder']
     def encode(self, x): return self.encoder(x)
     def decode(self, z): return self.decoder(z)
@@ -130,46 +138,59 @@ class ConvAutoencoder(nn.Module):
 # %% ../nbs/03_models.ipynb #c50a7b76
 def _architecture(m:nn.Module) -> str:
     "A hash of a model's module types and the name, shape and dtype of every parameter and buffer."
-    return config_hash([[type(s).__name__ for s in m.modules()], [[k, list(v.shape), str(v.dtype)] for k, v in m.state_dict().items()]])
+    return config_hash([[type(s).__name__ for s in m.modules()],
+                        [[k, list(v.shape), str(v.dtype)] for k, v in m.state_dict().items()]])
 
+# %% ../nbs/03_models.ipynb #05bcf3b1
 class ModelFactory:
-    "How to build a fresh model: a `build_model` config, a library model, a zero-argument callable or an importable 'module:function'."
+    "How to build a fresh model: a config, a library model, a zero-argument callable or 'module:function'."
     def __init__(self, spec):
         self.config, self.fn, self._key = None, None, None
-        if type(spec).__name__ == 'ModelFactory': self.config, self.fn, self._key = spec.config, spec.fn, spec._key   # also one defined by a notebook's run
+        if type(spec).__name__ == 'ModelFactory':   # also one defined by a notebook's run
+            self.config, self.fn, self._key = spec.config, spec.fn, spec._key
         elif isinstance(spec, dict): self.config = dict(spec)
         elif isinstance(spec, nn.Module):
             if not isinstance(getattr(spec, 'config', None), dict):
-                raise TypeError(f"A {type(spec).__name__} instance cannot be rebuilt with fresh weights: pass a factory instead, e.g. "
-                                f"`lambda: {type(spec).__name__}(...)` or 'my_module:make_model' (any zero-argument function that returns an nn.Module).")
+                raise TypeError(f"A {type(spec).__name__} instance cannot be rebuilt with fresh weights: pass a "
+                                f"factory instead, e.g. `lambda: {type(spec).__name__}(...)` or 'my_module:make_model' "
+                                f"(any zero-argument function that returns an nn.Module).")
             self.config = dict(spec.config)
         elif isinstance(spec, str) or callable(spec): self.fn = Portable(spec)
-        else: raise TypeError(f"A model is given as a config dict, a library model, a zero-argument callable or 'module:function'; not {type(spec).__name__}.")
+        else:
+            raise TypeError(f"A model is given as a config dict, a library model, a zero-argument callable or "
+                            f"'module:function'; not {type(spec).__name__}.")
 
-    def __call__(self) -> nn.Module:
-        "A freshly initialised model (weights from torch's global generator: seed it first, as `train` does)."
-        if self.config is not None: return build_model(self.config)
-        with _INIT_LOCK: m = self.fn()
-        if not isinstance(m, nn.Module): raise TypeError(f"The factory {self.fn.name} returned a {type(m).__name__}, not an nn.Module.")
-        return m
-
-    @property
-    def key(self) -> dict:
-        "What store keys record of the model: the config, or the factory's name, source hash and architecture hash."
-        if self.config is not None: return self.config
-        if self._key is None:
-            with torch.random.fork_rng(devices=[]): arch = _architecture(self())   # building draws weights: leave the caller's generator alone
-            self._key = dict(factory=self.fn.name, code=self.fn.code, architecture=arch)
-        return self._key
     def job_key(self): return self.key
     def __repr__(self): return f"ModelFactory({self.config if self.config is not None else self.fn.name})"
     def __reduce__(self):
-        from concept_attrib.models import _factory_from_state   # workers rebuild the package's class, also from a notebook's copy
+        # workers rebuild the package's class, also from a notebook's copy
+        from concept_attrib.models import _factory_from_state
         return _factory_from_state, (self.config, self.fn, self._key)
 
 def _factory_from_state(config, fn, key):
     f = ModelFactory.__new__(ModelFactory); f.config, f.fn, f._key = config, fn, key
     return f
+
+# %% ../nbs/03_models.ipynb #8373c4c6
+@patch
+def __call__(self:ModelFactory) -> nn.Module:
+    "A freshly initialised model (weights from torch's global generator: seed it first, as `train` does)."
+    if self.config is not None: return build_model(self.config)
+    with _INIT_LOCK: m = self.fn()
+    if not isinstance(m, nn.Module):
+        raise TypeError(f"The factory {self.fn.name} returned a {type(m).__name__}, not an nn.Module.")
+    return m
+
+# %% ../nbs/03_models.ipynb #0cb810e1
+@patch(as_prop=True)
+def key(self:ModelFactory) -> dict:
+    "What store keys record of the model: the config, or the factory's name, source hash and architecture hash."
+    if self.config is not None: return self.config
+    if self._key is None:
+        # building draws weights: leave the caller's generator alone
+        with torch.random.fork_rng(devices=[]): arch = _architecture(self())
+        self._key = dict(factory=self.fn.name, code=self.fn.code, architecture=arch)
+    return self._key
 
 # %% ../nbs/03_models.ipynb #fb284ffa
 @dataclass
@@ -180,16 +201,19 @@ class TrainResult:
     history: list = field(default_factory=list)
     seconds: float = 0.
     config: dict = field(default_factory=dict)
-    def __repr__(self): return f"TrainResult({_model_name(self.config.get('model', {}))}, test_metric={self.test_metric:.4f}, {len(self.history)} epochs, {self.seconds:.1f}s)"
+    def __repr__(self):
+        return (f"TrainResult({_model_name(self.config.get('model', {}))}, test_metric={self.test_metric:.4f}, "
+                f"{len(self.history)} epochs, {self.seconds:.1f}s)")
 
 def _model_name(key:dict) -> str: return key.get('arch') or key.get('factory', '?')
 
+# %% ../nbs/03_models.ipynb #1737f27b
 SCHEDULES = ('onecycle', 'constant')
 OPTIMIZERS = ('sgd', 'adam')
 
 @dataclass(frozen=True)
 class Recipe:
-    "Every setting of a training run in one visible object: what `train` does, what ensembles and retraining checks repeat, what store keys record."
+    "Every setting of a training run: what `train` does, what retraining repeats, what store keys record."
     epochs: int = 2
     batch_size: int = 128
     lr: float = 0.1               # the peak learning rate
@@ -201,11 +225,16 @@ class Recipe:
     warmup: float = 0.2           # share of all steps spent warming up ('onecycle')
 
     def __post_init__(self):
-        if self.optimizer not in OPTIMIZERS: raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose from {OPTIMIZERS}.")
-        if self.schedule not in SCHEDULES: raise ValueError(f"Unknown schedule {self.schedule!r}; choose from {SCHEDULES}.")
-        if self.epochs < 1 or self.batch_size < 1: raise ValueError(f"epochs and batch_size must be at least 1; got {self.epochs} and {self.batch_size}.")
-        if not (self.lr > 0 and math.isfinite(self.lr)): raise ValueError(f"lr must be a positive number, not {self.lr}.")
-        if not 0 <= self.warmup < 1: raise ValueError(f"warmup is a share of the steps, in [0, 1); got {self.warmup}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose from {OPTIMIZERS}.")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"Unknown schedule {self.schedule!r}; choose from {SCHEDULES}.")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be at least 1; got {self.epochs} and {self.batch_size}.")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"lr must be a positive number, not {self.lr}.")
+        if not 0 <= self.warmup < 1:
+            raise ValueError(f"warmup is a share of the steps, in [0, 1); got {self.warmup}.")
 
     def key(self) -> dict:
         "The settings as store keys record them: the default SGD recipe's keys are the ones training always had."
@@ -215,17 +244,26 @@ class Recipe:
         return k
     def job_key(self): return self.key()
 
-    def lr_at(self, step:int, total:int) -> float:
-        "The learning rate of step `step` of `total`."
-        if self.schedule == 'constant': return self.lr
-        warm = max(1, int(self.warmup * total))
-        return self.lr * (step + 1) / warm if step < warm else self.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+# %% ../nbs/03_models.ipynb #880e7b3a
+@patch
+def lr_at(self:Recipe, step:int, total:int) -> float:
+    "The learning rate of step `step` of `total`."
+    if self.schedule == 'constant': return self.lr
+    warm = max(1, int(self.warmup * total))
+    if step < warm: return self.lr * (step + 1) / warm
+    return self.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
 
-    def make_optimizer(self, params) -> torch.optim.Optimizer:
-        if self.optimizer == 'adam': return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
-        return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, nesterov=self.nesterov and self.momentum > 0, weight_decay=self.weight_decay)
+# %% ../nbs/03_models.ipynb #0a40642e
+@patch
+def make_optimizer(self:Recipe, params) -> torch.optim.Optimizer:
+    "The recipe's optimiser over `params`."
+    if self.optimizer == 'adam': return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+    return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, nesterov=self.nesterov and self.momentum > 0,
+                           weight_decay=self.weight_decay)
 
-RETRAIN_RECIPE = Recipe(epochs=10, batch_size=64)   # what the LDS ground truth and the counterfactual check retrain with by default
+# %% ../nbs/03_models.ipynb #f516a2ad
+# what the LDS ground truth and the counterfactual check retrain with by default
+RETRAIN_RECIPE = Recipe(epochs=10, batch_size=64)
 
 def as_recipe(recipe=None, **overrides) -> Recipe:
     "A `Recipe` from a recipe, a dict of its fields or None (the defaults), with the non-None `overrides` applied."
@@ -233,9 +271,12 @@ def as_recipe(recipe=None, **overrides) -> Recipe:
     base = recipe if isinstance(recipe, Recipe) else Recipe(**(recipe or {}))
     over = {k: v for k, v in overrides.items() if v is not None}
     bad = set(over) - {f.name for f in dataclasses.fields(Recipe)}
-    if bad: raise TypeError(f"Not a training setting: {sorted(bad)}; a Recipe has {[f.name for f in dataclasses.fields(Recipe)]}.")
+    if bad:
+        raise TypeError(f"Not a training setting: {sorted(bad)}; "
+                        f"a Recipe has {[f.name for f in dataclasses.fields(Recipe)]}.")
     return dataclasses.replace(base, **over) if over else base
 
+# %% ../nbs/03_models.ipynb #1097ca03
 def _is_image(x): return x.ndim == 4
 
 def _epoch_order(idx, seed, epoch):
@@ -248,6 +289,7 @@ def _loss(out, y):
 def _prep(x, channels_last):
     return x.contiguous(memory_format=torch.channels_last) if channels_last and _is_image(x) else x
 
+# %% ../nbs/03_models.ipynb #89636eef
 def evaluate(model:nn.Module, split:Split, batch_size:int=1024, channels_last:bool=True) -> float:
     "Accuracy (integer labels) or R² (float targets) of `model` on `split`."
     was = model.training; model.eval(); outs = []
@@ -261,42 +303,53 @@ def _split_metric(out, y):
     out = out.reshape(y.shape); y = y.float()
     return (1 - ((out - y)**2).sum() / ((y - y.mean())**2).sum()).item()
 
+# %% ../nbs/03_models.ipynb #876d3c1e
 def _subset_id(train_idx, n):
     if train_idx is None: return None
     idx = np.asarray(train_idx)
     return dict(n=int(len(idx)), of=int(n), sha=config_hash(np.sort(idx).tolist()))
 
-def train_config(model_config:dict, data:TaskData, epochs:int|None=None, batch_size:int|None=None, lr:float|None=None,
-                 weight_decay:float|None=None, seed:int=0, train_idx=None, optimizer:str|None=None, recipe=None) -> dict:
+def train_config(model_config:dict, # the model's store key (`ModelFactory.key`)
+                 data:TaskData,
+                 epochs:int|None=None, batch_size:int|None=None, # override the recipe's fields
+                 lr:float|None=None, weight_decay:float|None=None, # override the recipe's fields
+                 seed:int=0,
+                 train_idx=None, # the training examples, recorded by their count and a hash of the sorted set
+                 optimizer:str|None=None, # overrides the recipe's
+                 recipe=None) -> dict:
     "The full config of a training run: what the store addresses its checkpoints by."
-    r = as_recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, optimizer=optimizer)
+    r = as_recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                  optimizer=optimizer)
     k = r.key()
     cfg = dict(model=dict(model_config), data=dict(name=data.name, n_train=len(data.train), n_test=len(data.test)),
-               subset=_subset_id(train_idx, len(data.train)), epochs=k.pop('epochs'), batch_size=k.pop('batch_size'), lr=k.pop('lr'),
-               weight_decay=k.pop('weight_decay'), seed=seed)
+               subset=_subset_id(train_idx, len(data.train)), epochs=k.pop('epochs'), batch_size=k.pop('batch_size'),
+               lr=k.pop('lr'), weight_decay=k.pop('weight_decay'), seed=seed)
     return dict(cfg, **k)   # settings other than the defaults, after the ones every run has
 
 # %% ../nbs/03_models.ipynb #6605826e
 def _optimizer_and_resume(module, recipe:Recipe, store, partial_name, cfg, history):
-    "The optimiser of a run, and the state of its last finished epoch when `store` holds one: (opt, history, epoch, seconds)."
+    "The run's optimiser, and its last finished epoch when `store` holds one: (opt, history, epoch, seconds)."
     opt = recipe.make_optimizer(module.parameters())
     if store is None or not store.has(partial_name, cfg): return opt, history, 0, 0.
     part = store.load(partial_name, cfg)
     module.load_state_dict(part['model']); opt.load_state_dict(part['opt'])
     return opt, part['history'], part['epoch'], part['seconds']
 
+# %% ../nbs/03_models.ipynb #3413309b
 def _fit(net:nn.Module, recipe:Recipe, opt, steps_per_epoch:int,
          batch, # batch(epoch, step) -> (inputs, targets) of that step
          losses, # losses(outputs, targets) -> (K,) each member's mean loss (K = 1 for one model)
          evaluate_members, # () -> K held-out metrics
          checkpoint, # checkpoint(epochs_done, histories, seconds) after each epoch but the last; None: no store
-         histories:list, start_epoch:int, seconds:float, name:str, seeds:list, progress:bool, stop, eval_each_epoch:bool):
-    "The one epoch loop of `train` and `train_stacked`: K members step together under `recipe`; returns (histories, seconds)."
+         histories:list, start_epoch:int, seconds:float, # where the run starts (`_optimizer_and_resume`)
+         name:str, seeds:list, progress:bool, stop, eval_each_epoch:bool):
+    "The one epoch loop of `train` and `train_stacked`: K members step together; returns (histories, seconds)."
     K, total = len(seeds), recipe.epochs * steps_per_epoch
     for epoch in range(start_epoch, recipe.epochs):
         t0 = time.perf_counter(); net.train()
         what = '' if K == 1 else f' stack of {K},'
-        bar = tqdm(range(steps_per_epoch), desc=f'{name}{what} epoch {epoch+1}/{recipe.epochs}', disable=not progress, leave=False)
+        bar = tqdm(range(steps_per_epoch), desc=f'{name}{what} epoch {epoch+1}/{recipe.epochs}',
+                   disable=not progress, leave=False)
         tot = torch.zeros(K, dtype=torch.float64)
         for step in bar:
             for grp in opt.param_groups: grp['lr'] = recipe.lr_at(epoch * steps_per_epoch + step, total)
@@ -305,28 +358,54 @@ def _fit(net:nn.Module, recipe:Recipe, opt, steps_per_epoch:int,
             if not torch.isfinite(ls).all():
                 bad = [seeds[k] for k in range(K) if not torch.isfinite(ls[k])]
                 what = f'loss became {ls[0].item()}' if K == 1 else f'loss became non-finite for seeds {bad}'
-                raise FloatingPointError(f"{name}: {what} at epoch {epoch+1}, step {step+1}. Lower lr (now {recipe.lr}) or check the inputs for NaN.")
+                raise FloatingPointError(f"{name}: {what} at epoch {epoch+1}, step {step+1}. "
+                                         f"Lower lr (now {recipe.lr}) or check the inputs for NaN.")
             opt.zero_grad(set_to_none=True); ls.sum().backward(); opt.step()
             tot += ls.detach().double()
-            if stop is not None and stop.is_set(): raise KeyboardInterrupt(f"{name}: stopped at epoch {epoch+1}, step {step+1}")
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt(f"{name}: stopped at epoch {epoch+1}, step {step+1}")
             if step % 20 == 0: bar.set_postfix(loss=f'{ls.mean().item():.3f}')
         last = epoch + 1 == recipe.epochs
         metrics = evaluate_members() if eval_each_epoch or last else [None] * K
         seconds += time.perf_counter() - t0
-        for k in range(K): histories[k].append(dict(epoch=epoch + 1, train_loss=tot[k].item() / steps_per_epoch, test_metric=metrics[k], seconds=seconds / K))
+        for k in range(K):
+            histories[k].append(dict(epoch=epoch + 1, train_loss=tot[k].item() / steps_per_epoch,
+                                     test_metric=metrics[k], seconds=seconds / K))
         if checkpoint is not None and not last: checkpoint(epoch + 1, histories, seconds)
     return histories, seconds
 
+# %% ../nbs/03_models.ipynb #c2ed3d13
 def _train_indices(data:TaskData, train_idx) -> torch.Tensor:
     "The training examples a run uses, after checking that the split is consistent and the subset not empty."
     check_lengths(data.train.x, data.train.y, f"{data.name} train split")
-    idx = torch.arange(len(data.train)) if train_idx is None else torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
+    if train_idx is None: idx = torch.arange(len(data.train))
+    else: idx = torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
     if len(idx) == 0: raise DataError("train_idx is empty: there is nothing to train on.")
     return idx
 
-def train(model, # what to build: a config dict, a library model, a zero-argument factory or 'module:function' (`ModelFactory`)
-          data:TaskData, # train and test splits: a `TaskData`, or (train, test) torch datasets or tensor pairs (`as_data`)
-          epochs:int|None=None, batch_size:int|None=None, lr:float|None=None, weight_decay:float|None=None, # override the recipe's
+# %% ../nbs/03_models.ipynb #8c0e6c5a
+def _run_inputs(model, data, recipe, **overrides):
+    "A run's `ModelFactory`, `TaskData` and `Recipe`, from what `train` and `train_stacked` accept."
+    return ModelFactory(model), as_data(data), as_recipe(recipe, **overrides)
+
+def _store_result(store, name, res:TrainResult):
+    "Save the finished run `res` under `name` and its config, when there is a store."
+    if store is not None:
+        store.save(name, dict(model=res.model.state_dict(), test_metric=res.test_metric, history=res.history,
+                              seconds=res.seconds), res.config)
+
+def _stored_result(store, name, cfg, factory) -> TrainResult|None:
+    "The finished run `cfg` from `store`, its model rebuilt by `factory`; None when the store does not hold it."
+    if store is None or not store.has(name, cfg): return None
+    done = store.load(name, cfg)
+    m = factory(); m.load_state_dict(done['model'])
+    return TrainResult(m, done['test_metric'], done['history'], done['seconds'], cfg)
+
+# %% ../nbs/03_models.ipynb #d14d63dd
+def train(model, # a config dict, a library model, a zero-argument factory or 'module:function' (`ModelFactory`)
+          data:TaskData, # a `TaskData`, or (train, test) torch datasets or tensor pairs (`as_data`)
+          epochs:int|None=None, batch_size:int|None=None, # override the recipe's fields
+          lr:float|None=None, weight_decay:float|None=None, # override the recipe's fields
           seed:int=0, # fixes initial weights and data order
           train_idx=None, # train on these training examples only (default: all)
           store:ArtifactStore|None=None, # checkpoint here after every epoch and resume from it
@@ -334,17 +413,14 @@ def train(model, # what to build: a config dict, a library model, a zero-argumen
           progress:bool=True, channels_last:bool=True,
           eval_each_epoch:bool=False, # measure the test split after every epoch, not only after the last
           optimizer:str|None=None, # 'sgd' (Nesterov momentum 0.9) or 'adam' (AdamW), overriding the recipe's
-          stop:threading.Event|None=None, # when set (from another thread), stop after the current step with KeyboardInterrupt
+          stop:threading.Event|None=None, # set from another thread: stop after this step (KeyboardInterrupt)
           recipe:Recipe|dict|None=None # every training setting (`Recipe`); the arguments above override its fields
          ) -> TrainResult:
     "Train a model by `recipe` (SGD under a one-cycle schedule by default); resumable through `store`."
-    factory, data = ModelFactory(model), as_data(data)
-    r = as_recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, optimizer=optimizer)
+    factory, data, r = _run_inputs(model, data, recipe, epochs=epochs, batch_size=batch_size, lr=lr,
+                                   weight_decay=weight_decay, optimizer=optimizer)
     cfg = train_config(factory.key, data, seed=seed, train_idx=train_idx, recipe=r)
-    if store is not None and store.has(name, cfg):
-        done = store.load(name, cfg)
-        m = factory(); m.load_state_dict(done['model'])
-        return TrainResult(m, done['test_metric'], done['history'], done['seconds'], cfg)
+    if (done := _stored_result(store, name, cfg, factory)) is not None: return done
     idx_all = _train_indices(data, train_idx)
     m = _seeded_build(factory, seed)
     if channels_last and any(_is_image(p) for p in m.parameters()): m = m.to(memory_format=torch.channels_last)
@@ -355,19 +431,23 @@ def train(model, # what to build: a config dict, a library model, a zero-argumen
         b = order[epoch][s*r.batch_size:(s+1)*r.batch_size]
         return _prep(data.train.x[b], channels_last), data.train.y[b]
     def checkpoint(epoch, hs, secs):
-        store.save(name + '/partial', dict(model=m.state_dict(), opt=opt.state_dict(), epoch=epoch, history=hs[0], seconds=secs), cfg)
-    (history,), seconds = _fit(m, r, opt, math.ceil(len(idx_all) / r.batch_size), batch, lambda out, y: _loss(out, y).reshape(1),
-                               lambda: [evaluate(m, data.test, channels_last=channels_last)], checkpoint if store is not None else None,
+        state = dict(model=m.state_dict(), opt=opt.state_dict(), epoch=epoch, history=hs[0], seconds=secs)
+        store.save(name + '/partial', state, cfg)
+    (history,), seconds = _fit(m, r, opt, math.ceil(len(idx_all) / r.batch_size), batch,
+                               lambda out, y: _loss(out, y).reshape(1),
+                               lambda: [evaluate(m, data.test, channels_last=channels_last)],
+                               checkpoint if store is not None else None,
                                [history], start_epoch, seconds, name, [seed], progress, stop, eval_each_epoch)
     m = m.to(memory_format=torch.contiguous_format) if channels_last else m
     res = TrainResult(m, history[-1]['test_metric'], history, seconds, cfg)
-    if store is not None: store.save(name, dict(model=m.state_dict(), test_metric=res.test_metric, history=history, seconds=seconds), cfg)
+    _store_result(store, name, res)
     return res
 
 # %% ../nbs/03_models.ipynb #0467dc9f
 def reconstruction_data(data:TaskData) -> TaskData:
     "The same images as inputs and as float targets, for training an autoencoder with `train`."
-    return TaskData(f'{data.name}_reconstruction', Split(data.train.x, data.train.x), Split(data.test.x, data.test.x), [], data.source)
+    return TaskData(f'{data.name}_reconstruction', Split(data.train.x, data.train.x), Split(data.test.x, data.test.x),
+                    [], data.source)
 
 # %% ../nbs/03_models.ipynb #ad144c3d
 class GroupedLinear(nn.Module):
@@ -382,7 +462,9 @@ class GroupedLinear(nn.Module):
         if self.bias is not None: y = y + self.bias
         return y.reshape(B, -1)
 
+# %% ../nbs/03_models.ipynb #7a1f2e32
 def _stack_leaf(mods):
+    "One layer that computes what the layers `mods` of K members compute side by side."
     m0, K = mods[0], len(mods)
     cat = lambda attr: torch.cat([getattr(m, attr).detach() for m in mods])
     if isinstance(m0, nn.Conv2d) and type(m0) is nn.Conv2d:
@@ -403,17 +485,21 @@ def _stack_leaf(mods):
         return GroupedLinear(torch.stack([m.weight.detach() for m in mods]).clone(),
                              torch.stack([m.bias.detach() for m in mods]).clone() if m0.bias is not None else None)
     if any(True for _ in m0.parameters(recurse=False)) or any(True for _ in m0.buffers(recurse=False)):
-        raise TypeError(f"Cannot stack {type(m0).__name__}: only Conv2d, BatchNorm and Linear layers carry weights in a stack. "
-                        "Train such members with workers instead (train_ensemble(..., stack=1)).")
+        raise TypeError(f"Cannot stack {type(m0).__name__}: only Conv2d, BatchNorm and Linear layers carry weights "
+                        "in a stack. Train such members with workers instead (train_ensemble(..., stack=1)).")
     return copy.deepcopy(m0)
 
+# %% ../nbs/03_models.ipynb #4ca71417
 def _stack(mods):
+    "The K models `mods` as one model of the same structure, every layer replaced by its stacked form."
     if not any(True for _ in mods[0].children()): return _stack_leaf(mods)
     new = copy.copy(mods[0]); new._modules = {}
     for name, _ in mods[0].named_children(): new._modules[name] = _stack(([getattr(m, name) for m in mods]))
     return new
 
+# %% ../nbs/03_models.ipynb #c657b85c
 def _unstack_leaf(stacked, template, k):
+    "Copy member `k`'s share of the stacked layer `stacked` into `template`, a layer of one member."
     if isinstance(stacked, GroupedLinear):
         template.weight.data.copy_(stacked.weight[k])
         if stacked.bias is not None: template.bias.data.copy_(stacked.bias[k])
@@ -424,11 +510,12 @@ def _unstack_leaf(stacked, template, k):
         else:
             n = p.shape[0]; p.data.copy_(src[k*n:(k+1)*n])
 
+# %% ../nbs/03_models.ipynb #b4c077f7
 class StackedModels(nn.Module):
     "K models of one architecture run as one: input (B, K, ...) with one batch per member, output (B, K, ...)."
     def __init__(self, models:list, check:bool=True,
                  factory=None, # builds a member (`ModelFactory`); default: the members' config
-                 input_shape:tuple|None=None): # one example's shape, for the check; default: from the members' config
+                 input_shape:tuple|None=None): # one example's shape, for the check; default: from the config
         super().__init__()
         if not models: raise ValueError("StackedModels needs at least one model.")
         cfgs = [getattr(m, 'config', None) for m in models]
@@ -436,56 +523,71 @@ class StackedModels(nn.Module):
         self.K, self.member_config = len(models), cfgs[0]
         if factory is None and isinstance(cfgs[0], dict): factory = cfgs[0]
         self.factory, self.input_shape = (ModelFactory(factory) if factory is not None else None), input_shape
-        with _INIT_LOCK: self.net = _stack(models)   # new layers draw (unused) initial weights from the global generator
+        # new layers draw (unused) initial weights from the global generator
+        with _INIT_LOCK: self.net = _stack(models)
         if check: self._check(models)
 
-    def forward(self, xs):
-        B = xs.shape[0]
-        x = xs.reshape(B, -1, *xs.shape[3:])
-        w = next(self.parameters())
-        if x.ndim == 4 and w.ndim == 4 and w.is_contiguous(memory_format=torch.channels_last):
-            x = x.contiguous(memory_format=torch.channels_last)    # match a channels-last stack
-        return self.net(x).reshape(B, self.K, -1)
+# %% ../nbs/03_models.ipynb #fe5476e3
+@patch
+def forward(self:StackedModels, xs):
+    "Outputs (B, K, ...) for inputs `xs` (B, K, ...): member k's outputs for its inputs `xs[:, k]`."
+    B = xs.shape[0]
+    x = xs.reshape(B, -1, *xs.shape[3:])
+    w = next(self.parameters())
+    if x.ndim == 4 and w.ndim == 4 and w.is_contiguous(memory_format=torch.channels_last):
+        x = x.contiguous(memory_format=torch.channels_last)    # match a channels-last stack
+    return self.net(x).reshape(B, self.K, -1)
 
-    def _check(self, models):
-        first = next(models[0].parameters())
-        x = torch.randn(2, self.K, *self._input_shape(), dtype=first.dtype, generator=torch.Generator().manual_seed(0))
-        modes = [m.training for m in models]; was = self.training
-        for m in models: m.eval()
-        self.eval()
-        with torch.no_grad():
-            want = torch.stack([m(x[:, k]).reshape(2, -1) for k, m in enumerate(models)], 1)
-            got = self(x)
-        for m, t in zip(models, modes): m.train(t)
-        self.train(was)
-        if got.shape != want.shape or not torch.allclose(got, want, atol=1e-4, rtol=1e-3):
-            raise TypeError(f"{type(models[0]).__name__}'s forward mixes channels across members, so it cannot be stacked. "
-                            "Train its members with workers instead (train_ensemble(..., stack=1)).")
+# %% ../nbs/03_models.ipynb #8cca2cb4
+@patch
+def _input_shape(self:StackedModels):
+    if self.input_shape is not None: return tuple(self.input_shape)
+    c = self.member_config or {}
+    if 'n_in' in c: return (c['n_in'],)
+    return (c.get('in_channels', 1), 28, 28)
 
-    def _input_shape(self):
-        if self.input_shape is not None: return tuple(self.input_shape)
-        c = self.member_config or {}
-        if 'n_in' in c: return (c['n_in'],)
-        return (c.get('in_channels', 1), 28, 28)
+# %% ../nbs/03_models.ipynb #a987c5fb
+@patch
+def _check(self:StackedModels, models):
+    "Refuse the stack if its forward pass differs from the members' own on a random input."
+    first = next(models[0].parameters())
+    x = torch.randn(2, self.K, *self._input_shape(), dtype=first.dtype, generator=torch.Generator().manual_seed(0))
+    modes = [m.training for m in models]; was = self.training
+    for m in models: m.eval()
+    self.eval()
+    with torch.no_grad():
+        want = torch.stack([m(x[:, k]).reshape(2, -1) for k, m in enumerate(models)], 1)
+        got = self(x)
+    for m, t in zip(models, modes): m.train(t)
+    self.train(was)
+    if got.shape != want.shape or not torch.allclose(got, want, atol=1e-4, rtol=1e-3):
+        raise TypeError(f"{type(models[0]).__name__}'s forward mixes channels across members, so it cannot be "
+                        "stacked. Train its members with workers instead (train_ensemble(..., stack=1)).")
 
-    def unstack(self) -> list:
-        "The K members as separate models."
-        out = []
-        for k in range(self.K):
-            if self.factory is None: raise TypeError("These members have no config: give StackedModels the factory that builds one to unstack them.")
-            m = self.factory()
-            for sm, tm in zip(self.net.modules(), m.modules()):
-                if not any(True for _ in tm.children()): _unstack_leaf(sm, tm, k)
-            out.append(m)
-        return out
+# %% ../nbs/03_models.ipynb #7b21890d
+@patch
+def unstack(self:StackedModels) -> list:
+    "The K members as separate models."
+    out = []
+    for k in range(self.K):
+        if self.factory is None:
+            raise TypeError("These members have no config: give StackedModels the factory that builds one to "
+                            "unstack them.")
+        m = self.factory()
+        for sm, tm in zip(self.net.modules(), m.modules()):
+            if not any(True for _ in tm.children()): _unstack_leaf(sm, tm, k)
+        out.append(m)
+    return out
 
 # %% ../nbs/03_models.ipynb #287a88a2
 def _evaluate_stacked(st, split, channels_last=True):
     "Each member's held-out metric, measured on the unstacked members exactly as `train` measures one model."
     # one grouped pass over large evaluation batches runs slower than the members one by one (cache-bound), measured
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    return [evaluate(m.to(memory_format=fmt) if _is_image(split.x) else m, split, channels_last=channels_last) for m in st.unstack()]
+    return [evaluate(m.to(memory_format=fmt) if _is_image(split.x) else m, split, channels_last=channels_last)
+            for m in st.unstack()]
 
+# %% ../nbs/03_models.ipynb #06e3ef91
 def _member_losses(out, y):
     "Each member's mean loss, from stacked outputs (B, K, n_out) and targets (B, K), in one call."
     B, K = y.shape
@@ -493,47 +595,78 @@ def _member_losses(out, y):
     else: per = (out.reshape(B, K) - y.float()).pow(2).reshape(-1)
     return per.view(B, K).mean(0)
 
-def train_stacked(model, data:TaskData, seeds:list, epochs:int|None=None, batch_size:int|None=None, lr:float|None=None, weight_decay:float|None=None,
-                  train_idx=None, store:ArtifactStore|None=None, name:str='model', progress:bool=True,
-                  channels_last:bool=True, eval_each_epoch:bool=False, optimizer:str|None=None,
-                  member_idx:list|None=None, # one training subset per seed (equal sizes), instead of `train_idx` for all
-                  stop:threading.Event|None=None, # when set (from another thread), stop after the current step with KeyboardInterrupt
-                  recipe:Recipe|dict|None=None # every training setting (`Recipe`); the arguments above override its fields
-                 ) -> list:
-    "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
-    mc, data = ModelFactory(model), as_data(data)
-    r = as_recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, optimizer=optimizer)
-    if member_idx is not None:
-        if train_idx is not None: raise ValueError("Give either train_idx (one subset for every member) or member_idx (one per member), not both.")
-        if len(member_idx) != len(seeds): raise ValueError(f"member_idx has {len(member_idx)} subsets for {len(seeds)} seeds; give one per seed.")
-        subsets = [_train_indices(data, t) for t in member_idx]
-        if len({len(t) for t in subsets}) > 1: raise ValueError(f"Stacked members step together, so their subsets must be equally large; got sizes {sorted({len(t) for t in subsets})}.")
-    else: subsets = [train_idx] * len(seeds)
-    cfgs = [train_config(mc.key, data, seed=s, train_idx=t, recipe=r) for s, t in zip(seeds, subsets)]
-    if len(seeds) == 1 or (store is not None and all(store.has(name, c) for c in cfgs)):   # nothing to stack
-        return [train(mc, data, seed=s, train_idx=t, store=store, name=name, progress=progress, channels_last=channels_last,
-                      eval_each_epoch=eval_each_epoch, stop=stop, recipe=r) for s, t in zip(seeds, subsets)]
-    idxs = [_train_indices(data, t) for t in subsets]; idx_all = idxs[0]
-    members = []
-    for s in seeds: members.append(_seeded_build(mc, s))
-    st = StackedModels(members, factory=mc, input_shape=tuple(data.train.x.shape[1:])); K = len(seeds)
-    if channels_last and _is_image(data.train.x): st = st.to(memory_format=torch.channels_last)
-    stack_cfg = dict(cfgs[0], seed=None, seeds=list(seeds))
-    if member_idx is not None: stack_cfg['subset'] = [c['subset'] for c in cfgs]
-    opt, histories, start_epoch, seconds = _optimizer_and_resume(st, r, store, name + '/stack-partial', stack_cfg, [[] for _ in seeds])
+# %% ../nbs/03_models.ipynb #cb979d61
+def _member_subsets(data:TaskData, seeds:list, train_idx, member_idx) -> list:
+    "Each member's training subset: `train_idx` for all, or one of `member_idx` per seed, equally large."
+    if member_idx is None: return [train_idx] * len(seeds)
+    if train_idx is not None:
+        raise ValueError("Give either train_idx (one subset for every member) or member_idx (one per member), "
+                         "not both.")
+    if len(member_idx) != len(seeds):
+        raise ValueError(f"member_idx has {len(member_idx)} subsets for {len(seeds)} seeds; give one per seed.")
+    subsets = [_train_indices(data, t) for t in member_idx]
+    if len({len(t) for t in subsets}) > 1:
+        raise ValueError(f"Stacked members step together, so their subsets must be equally large; "
+                         f"got sizes {sorted({len(t) for t in subsets})}.")
+    return subsets
+
+# %% ../nbs/03_models.ipynb #3b4a9556
+def _seeded_stack(factory:ModelFactory, seeds:list, data:TaskData, channels_last:bool) -> StackedModels:
+    "The members `seeds` give, each built as `train` builds it, as one stack (channels-last for images)."
+    st = StackedModels([_seeded_build(factory, s) for s in seeds], factory=factory,
+                       input_shape=tuple(data.train.x.shape[1:]))
+    return st.to(memory_format=torch.channels_last) if channels_last and _is_image(data.train.x) else st
+
+def _stack_batches(data:TaskData, idxs:list, seeds:list, batch_size:int):
+    "`batch(epoch, step)`: inputs (B, K, ...) and targets (B, K), each member's step in its own epoch order."
     orders = {}
     def batch(epoch, step):
-        if epoch not in orders: orders.clear(); orders[epoch] = torch.stack([_epoch_order(idx, s, epoch) for idx, s in zip(idxs, seeds)])   # (K, n)
-        b = orders[epoch][:, step*r.batch_size:(step+1)*r.batch_size]              # (K, B)
-        return data.train.x[b.T], data.train.y[b.T]                               # (B, K, ...), (B, K)
+        if epoch not in orders:    # (K, n)
+            orders.clear(); orders[epoch] = torch.stack([_epoch_order(idx, s, epoch) for idx, s in zip(idxs, seeds)])
+        b = orders[epoch][:, step*batch_size:(step+1)*batch_size]              # (K, B)
+        return data.train.x[b.T], data.train.y[b.T]                           # (B, K, ...), (B, K)
+    return batch
+
+# %% ../nbs/03_models.ipynb #d84b82a2
+def train_stacked(model, # what every member is (`ModelFactory`)
+                  data:TaskData, # train and test splits (`as_data`)
+                  seeds:list, # one member per seed
+                  epochs:int|None=None, batch_size:int|None=None, # override the recipe's fields
+                  lr:float|None=None, weight_decay:float|None=None, # override the recipe's fields
+                  train_idx=None, store:ArtifactStore|None=None, name:str='model', progress:bool=True,
+                  channels_last:bool=True, eval_each_epoch:bool=False, optimizer:str|None=None,
+                  member_idx:list|None=None, # one training subset per seed (equal sizes), instead of `train_idx`
+                  # set from another thread: stop after this step (KeyboardInterrupt)
+                  stop:threading.Event|None=None,
+                  recipe:Recipe|dict|None=None # every training setting (`Recipe`); the arguments above override it
+                 ) -> list:
+    "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
+    mc, data, r = _run_inputs(model, data, recipe, epochs=epochs, batch_size=batch_size, lr=lr,
+                              weight_decay=weight_decay, optimizer=optimizer)
+    subsets = _member_subsets(data, seeds, train_idx, member_idx)
+    cfgs = [train_config(mc.key, data, seed=s, train_idx=t, recipe=r) for s, t in zip(seeds, subsets)]
+    if len(seeds) == 1 or (store is not None and all(store.has(name, c) for c in cfgs)):   # nothing to stack
+        return [train(mc, data, seed=s, train_idx=t, store=store, name=name, progress=progress, stop=stop,
+                      channels_last=channels_last, eval_each_epoch=eval_each_epoch, recipe=r)
+                for s, t in zip(seeds, subsets)]
+    idxs = [_train_indices(data, t) for t in subsets]
+    st, K = _seeded_stack(mc, seeds, data, channels_last), len(seeds)
+    stack_cfg = dict(cfgs[0], seed=None, seeds=list(seeds))
+    if member_idx is not None: stack_cfg['subset'] = [c['subset'] for c in cfgs]
+    opt, histories, start_epoch, seconds = _optimizer_and_resume(st, r, store, name + '/stack-partial', stack_cfg,
+                                                                 [[] for _ in seeds])
     def checkpoint(epoch, hs, secs):
-        store.save(name + '/stack-partial', dict(model=st.state_dict(), opt=opt.state_dict(), epoch=epoch, history=hs, seconds=secs), stack_cfg)
-    histories, seconds = _fit(st, r, opt, math.ceil(len(idx_all) / r.batch_size), batch, _member_losses, lambda: _evaluate_stacked(st, data.test, channels_last),
-                              checkpoint if store is not None else None, histories, start_epoch, seconds, name, list(seeds), progress, stop, eval_each_epoch)
+        state = dict(model=st.state_dict(), opt=opt.state_dict(), epoch=epoch, history=hs, seconds=secs)
+        store.save(name + '/stack-partial', state, stack_cfg)
+    histories, seconds = _fit(st, r, opt, math.ceil(len(idxs[0]) / r.batch_size),
+                              _stack_batches(data, idxs, seeds, r.batch_size), _member_losses,
+                              lambda: _evaluate_stacked(st, data.test, channels_last),
+                              checkpoint if store is not None else None,
+                              histories, start_epoch, seconds, name, list(seeds), progress, stop, eval_each_epoch)
     results = []
     for m, h, c in zip(st.unstack(), histories, cfgs):
         res = TrainResult(m, h[-1]['test_metric'], h, seconds / K, c); results.append(res)
-        if store is not None: store.save(name, dict(model=m.state_dict(), test_metric=res.test_metric, history=h, seconds=res.seconds), c)
+        _store_result(store, name, res)
     return results
 
 # %% ../nbs/03_models.ipynb #b14adcd4
@@ -544,16 +677,24 @@ def default_stack(model) -> int:
     n = sum(p.numel() for p in ModelFactory(model)().parameters())
     return 8 if n < STACK_MAX_PARAMS else 1
 
+# %% ../nbs/03_models.ipynb #e0d2d3d9
 def _train_stack_job(seeds, **kw):
     "Train one stack of members (the job of one worker); returns plain data that pickles cheaply."
-    return [dict(state=r.model.state_dict(), test_metric=r.test_metric, config=r.config) for r in train_stacked(seeds=seeds, **kw)]
+    return [dict(state=r.model.state_dict(), test_metric=r.test_metric, config=r.config)
+            for r in train_stacked(seeds=seeds, **kw)]
 
 def _draws_randomness(model) -> bool:
-    "Whether a member draws random numbers while it trains (dropout), from the generator all threads of a process share."
+    "Whether a member draws random numbers while it trains (dropout), from the generator all threads share."
     return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in ModelFactory(model)().modules())
 
+def _stack_groups(seeds:list, stack:int, lanes:int) -> list:
+    "The seeds dealt round-robin into stacks of up to `stack`, in whole rounds of `lanes` stacks (every lane busy)."
+    n_stacks = lanes * math.ceil(max(lanes, math.ceil(len(seeds) / max(1, stack))) / lanes)
+    return [seeds[i::n_stacks] for i in range(n_stacks) if seeds[i::n_stacks]]
+
+# %% ../nbs/03_models.ipynb #31886b7d
 def _run_in_threads(fn, jobs:list, threads:int, progress:bool=True, desc:str='') -> list:
-    "`fn(**job, stop=event)` for each job on `threads` Python threads with one torch thread each; results in job order."
+    "`fn(**job, stop=event)` for each job, on `threads` threads of one torch thread each; results in job order."
     prev, stop = torch.get_num_threads(), threading.Event()
     def one(job):
         torch.set_num_threads(1)
@@ -568,6 +709,7 @@ def _run_in_threads(fn, jobs:list, threads:int, progress:bool=True, desc:str='')
     finally:
         ex.shutdown(wait=True, cancel_futures=True); torch.set_num_threads(prev)
 
+# %% ../nbs/03_models.ipynb #72f60205
 @dataclass
 class Ensemble:
     "Trained members of one architecture and their held-out metrics."
@@ -576,34 +718,44 @@ class Ensemble:
     configs: list
     seconds: float = 0.
     def __len__(self): return len(self.models)
-    def __repr__(self): return f"Ensemble({len(self)} members, test metric {np.mean(self.test_metrics):.4f} ± {np.std(self.test_metrics):.4f})"
+    def __repr__(self):
+        return (f"Ensemble({len(self)} members, test metric {np.mean(self.test_metrics):.4f} "
+                f"± {np.std(self.test_metrics):.4f})")
 
-def train_ensemble(model, # what every member is: a config dict, a library model, a factory or 'module:function' (`ModelFactory`)
-                   data:TaskData, members:int=8, seed:int=0, # member i uses seed + i
-                   stack:int|None=None, # members trained together as one stacked model; None: 8 for small members, else 1
-                   workers:int=1, # stacks run in parallel (local: processes with one torch thread each); 1 runs here
-                   threads:int|None=None, # here (workers=1): stacks trained side by side on this many threads, one torch thread each; None: torch's thread count
+# %% ../nbs/03_models.ipynb #4e39b577
+def train_ensemble(model, # what each member is: a config, a library model, a factory or 'module:function'
+                   data:TaskData, # train and test splits (`as_data`)
+                   members:int=8, # how many models
+                   seed:int=0, # member i uses seed + i
+                   stack:int|None=None, # members trained as one stacked model; None: 8 for small members, else 1
+                   workers:int=1, # stacks run in parallel (local: processes of one torch thread each); 1 runs here
+                   # with workers=1: stacks trained side by side on this many threads, one torch thread each;
+                   # None: torch's thread count
+                   threads:int|None=None,
                    backend:str='local', ray_address:str|None=None, # `run_jobs` backend: 'local' or 'ray'
                    store:ArtifactStore|None=None, name:str='ensemble', progress:bool=True, **train_kw) -> Ensemble:
-    "Train `members` models that differ only in their seed, stacked, on threads or in worker processes, resumably."
+    "Train `members` models that differ only in their seed: stacked, on threads or in workers, resumably."
     from concept_attrib.models import _train_stack_job   # worker processes import the job from the package
     mc, data = ModelFactory(model), as_data(data); t0 = time.perf_counter()
-    mc.key                                                            # computed once here, sent along with the factory
+    mc.key                                            # computed once here, sent along with the factory
     if stack is None: stack = default_stack(mc)
     if threads is None: threads = torch.get_num_threads()
-    if threads < 1 or workers < 1: raise ValueError(f"threads and workers must be at least 1; got threads={threads}, workers={workers}.")
+    if threads < 1 or workers < 1:
+        raise ValueError(f"threads and workers must be at least 1; got threads={threads}, workers={workers}.")
     in_threads = workers == 1 and backend == 'local' and threads > 1 and members > 1 and not _draws_randomness(mc)
-    lanes = threads if in_threads else workers                     # stacks that train at the same time
     seeds = [seed + i for i in range(members)]
-    n_stacks = lanes * math.ceil(max(lanes, math.ceil(members / max(1, stack))) / lanes)   # whole rounds: every lane busy
-    groups = [seeds[i::n_stacks] for i in range(n_stacks) if seeds[i::n_stacks]]
+    groups = _stack_groups(seeds, stack, threads if in_threads else workers)
     kw = dict(model=mc, data=data, store=store, name=f'{name}/member', progress=False, **train_kw)
-    jobs, desc = [dict(seeds=g, **kw) for g in groups], f'{name}: {len(groups)} stack(s) of up to {max(map(len, groups))} member(s)'
+    jobs = [dict(seeds=g, **kw) for g in groups]
+    desc = f'{name}: {len(groups)} stack(s) of up to {max(map(len, groups))} member(s)'
     if in_threads: done = _run_in_threads(_train_stack_job, jobs, threads, progress, desc + f' on {threads} threads')
-    else: done = run_jobs(_train_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address, progress=progress, desc=desc)
+    else:
+        done = run_jobs(_train_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address,
+                        progress=progress, desc=desc)
     by_seed = {s: r for g, rs in zip(groups, done) for s, r in zip(g, rs)}
     results = [by_seed[s] for s in seeds]
     models = []
     for r in results:
         m = mc(); m.load_state_dict(r['state']); models.append(m)
-    return Ensemble(models, [r['test_metric'] for r in results], [r['config'] for r in results], time.perf_counter() - t0)
+    return Ensemble(models, [r['test_metric'] for r in results], [r['config'] for r in results],
+                    time.perf_counter() - t0)

@@ -1,4 +1,4 @@
-"""What a method reads from a model: the task margin, a regressor's prediction, a probe's output on its layer, or any function of (model, x, y).
+"""What a method reads from a model: task margin, prediction, probe output, or any function of (model, x, y).
 
 Docs: https://concept-attrib.github.io/concept_attrib/outputs.html.md"""
 
@@ -16,35 +16,38 @@ from .probes import LinearProbe, reduce_activation
 __all__ = ['margin', 'OutputError', 'Output', 'TaskMargin', 'Prediction', 'ProbeOutput', 'FunctionOutput', 'as_output',
            'output_values']
 
-# %% ../nbs/05_outputs.ipynb #6cb43e6c
+# %% ../nbs/05_outputs.ipynb #a134f2d1
 def margin(logits:torch.Tensor, # (..., classes)
            label:torch.Tensor # (...) class indices
           ) -> torch.Tensor:
     "log(p / (1 - p)) of the correct class: its logit minus the logsumexp of the others (vmap-safe)."
-    mask = torch.arange(logits.shape[-1], device=logits.device) == torch.as_tensor(label, device=logits.device).unsqueeze(-1)
+    classes = torch.arange(logits.shape[-1], device=logits.device)
+    mask = classes == torch.as_tensor(label, device=logits.device).unsqueeze(-1)
     others = logits.masked_fill(mask, float('-inf')).logsumexp(-1)
     return (logits * mask).sum(-1) - others
 
+# %% ../nbs/05_outputs.ipynb #cf54b5c3
 class OutputError(ValueError):
     "An output that cannot be read from this model or these inputs; the message says what to change."
 
 class Output:
     "What a method reads from a model: one differentiable number per example, `output(model, x, y)` -> (N,)."
     name = 'output'
-    range = None   # (low, high) the output is meaningful in, when it has one (concept backprop checks targets against it)
+    range = None   # (low, high) the output is meaningful in, if any (concept backprop checks targets against it)
     def __call__(self, model:nn.Module, x:torch.Tensor, y:torch.Tensor|None=None) -> torch.Tensor:
-        "The output for inputs `x` (labels `y`), differentiable with respect to the inputs and the model's parameters."
+        "The output for inputs `x` (labels `y`), differentiable in the inputs and the model's parameters."
         raise NotImplementedError
     def loss_weight(self, model, x, y) -> torch.Tensor:
         "TRAK's out-to-loss term for training examples: how strongly the training loss moves with this output."
-        raise OutputError(f"{self.name} has no training-side loss term: use it as a target output, and featurise TRAK with the task "
-                          "output (TaskMargin for a classifier, Prediction for a regressor).")
+        raise OutputError(f"{self.name} has no training-side loss term: use it as a target output, and featurise "
+                          "TRAK with the task output (TaskMargin for a classifier, Prediction for a regressor).")
     def key(self) -> dict:
         "A JSON description that store keys use: equal outputs, equal keys."
         return dict(output=self.name)
     def job_key(self): return self.key()
     def __repr__(self): return f"{type(self).__name__}({self.name})"
 
+# %% ../nbs/05_outputs.ipynb #55888909
 class TaskMargin(Output):
     "A classifier's correct-class margin, log(p / (1 - p)); its loss term is 1 - p (cross-entropy)."
     name = 'margin'
@@ -55,21 +58,28 @@ class TaskMargin(Output):
         return 1 - model(x).softmax(-1).gather(-1, torch.as_tensor(y).long()[..., None])[..., 0]
     def key(self): return 'margin'    # the key task-margin results always had
 
+# %% ../nbs/05_outputs.ipynb #40b53a80
 class Prediction(Output):
     "A regressor's prediction (one number per example); its loss term is 1 (squared error)."
     name = 'prediction'
     def __call__(self, model, x, y=None):
         out = model(x)
-        if out[0].numel() != 1: raise OutputError(f"The model gives {out[0].numel()} numbers per example; Prediction reads one. Pick one with FunctionOutput.")
+        if out[0].numel() != 1:
+            raise OutputError(f"The model gives {out[0].numel()} numbers per example; Prediction reads one. "
+                              "Pick one with FunctionOutput.")
         return out.reshape(len(x))
     def loss_weight(self, model, x, y): return torch.ones(len(x), device=x.device)
 
+# %% ../nbs/05_outputs.ipynb #8fe76e4e
 class ProbeOutput(Output):
-    "A probe on the activation of the layer it was fitted on (its logit, or its probability with `as_probability`)."
+    "A probe read on the layer it was fitted on: its logit, or its probability with `as_probability`."
     def __init__(self, probe:LinearProbe, as_probability:bool=False):
-        if not isinstance(probe, LinearProbe): raise TypeError(f"ProbeOutput reads a LinearProbe, not {type(probe).__name__}.")
-        if probe.layer is None: raise OutputError("This probe does not say which layer it reads: fit it with `fit_probe(..., layer=...)` "
-                                                  "(or `layer_probes`), or set `probe.layer` to the layer its features came from.")
+        if not isinstance(probe, LinearProbe):
+            raise TypeError(f"ProbeOutput reads a LinearProbe, not {type(probe).__name__}.")
+        if probe.layer is None:
+            raise OutputError("This probe does not say which layer it reads: "
+                              "fit it with `fit_probe(..., layer=...)` (or `layer_probes`), "
+                              "or set `probe.layer` to the layer its features came from.")
         self.probe, self.as_probability = probe, as_probability and probe.kind == 'binary'
         self.name = f"probe-{probe.concept or 'concept'}-{probe.layer}-k{probe.info.get('k', 'all')}"
         self.range = [0.0, 1.0] if self.as_probability else (probe.range if probe.kind == 'regression' else None)
@@ -80,45 +90,56 @@ class ProbeOutput(Output):
         h = mod.register_forward_hook(lambda m, i, o: act.__setitem__('a', o))
         try: model(x)
         finally: h.remove()
-        if 'a' not in act: raise OutputError(f"Layer {self.probe.layer!r} did not run in the forward pass, so the probe has nothing to read.")
+        if 'a' not in act:
+            raise OutputError(f"Layer {self.probe.layer!r} did not run in the forward pass, "
+                              "so the probe has nothing to read.")
         a = act['a']
         if self.probe.mean.device != a.device: self.probe.to(a.device)
         out = self.probe(reduce_activation(a, self.probe.reduce))
         return torch.sigmoid(out) if self.as_probability else out
     def key(self):
-        return dict(output='probe', probe=model_fingerprint(self.probe), layer=self.probe.layer, reduce=self.probe.reduce,
-                    concept=self.probe.concept, k=self.probe.info.get('k', 'all'), probability=self.as_probability)
+        return dict(output='probe', probe=model_fingerprint(self.probe), layer=self.probe.layer,
+                    reduce=self.probe.reduce, concept=self.probe.concept, k=self.probe.info.get('k', 'all'),
+                    probability=self.as_probability)
 
+# %% ../nbs/05_outputs.ipynb #e6ec0e5d
 class FunctionOutput(Output):
-    "Any function `fn(model, x, y) -> (N,)` of the user's; `loss_weight(model, x, y)` if it is also a training output."
+    "A user's function `fn(model, x, y) -> (N,)`; `loss_weight(model, x, y)` if it is also a training output."
     def __init__(self, fn, name:str|None=None, loss_weight=None, range=None):
         self.fn, self._loss = Portable(fn), (Portable(loss_weight) if loss_weight is not None else None)
         self.name, self.range = name or getattr(fn, '__name__', 'function'), range
     def __call__(self, model, x, y=None):
         out = self.fn(model, x, y)
-        if not torch.is_tensor(out) or out.shape != (len(x),): raise OutputError(f"{self.name} must return one number per example, shape ({len(x)},); got {getattr(out, 'shape', type(out))}.")
+        if not torch.is_tensor(out) or out.shape != (len(x),):
+            raise OutputError(f"{self.name} must return one number per example, shape ({len(x)},); "
+                              f"got {getattr(out, 'shape', type(out))}.")
         return out
     def loss_weight(self, model, x, y):
         if self._loss is None: return super().loss_weight(model, x, y)
         return self._loss(model, x, y)
     def key(self): return dict(output='function', name=self.name, fn=self.fn.job_key())
 
+# %% ../nbs/05_outputs.ipynb #34c597b9
 def as_output(output=None) -> Output:
-    "An `Output` from what a user passes: None (the task margin), a probe, an `Output`, or a function of (model, x, y)."
+    "An `Output` from what a user passes: None (the task margin), a probe, an `Output`, or a function."
     if output is None: return TaskMargin()
     if isinstance(output, Output): return output
     if isinstance(output, LinearProbe): return ProbeOutput(output)
     if callable(output): return FunctionOutput(output)
-    raise TypeError(f"An output is None (the task margin), a LinearProbe, an Output or a function (model, x, y) -> (N,); not {type(output).__name__}.")
+    raise TypeError("An output is None (the task margin), a LinearProbe, an Output or a function "
+                    f"(model, x, y) -> (N,); not {type(output).__name__}.")
 
+# %% ../nbs/05_outputs.ipynb #eb05463a
 def output_values(model:nn.Module, x:torch.Tensor, y:torch.Tensor|None=None, output=None, batch_size:int=500,
                   device=None) -> torch.Tensor:
-    "`output` (see `as_output`) for every example, in batches, without gradients, with the model frozen in eval mode."
+    "`output` (see `as_output`) for every example, in batches, without gradients, the model frozen in eval mode."
     out, dev = as_output(output), device or next(model.parameters()).device
     x = torch.as_tensor(x)
-    if y is not None and len(y) != len(x): raise OutputError(f"{len(x)} inputs but {len(y)} labels; give one label per input.")
+    if y is not None and len(y) != len(x):
+        raise OutputError(f"{len(x)} inputs but {len(y)} labels; give one label per input.")
     res = []
     with frozen(model), torch.no_grad():
         for i in range(0, len(x), batch_size):
-            res.append(out(model, x[i:i+batch_size].to(dev), None if y is None else torch.as_tensor(y)[i:i+batch_size].to(dev)).float().cpu())
+            yb = None if y is None else torch.as_tensor(y)[i:i+batch_size].to(dev)
+            res.append(out(model, x[i:i+batch_size].to(dev), yb).float().cpu())
     return torch.cat(res) if res else torch.zeros(0)

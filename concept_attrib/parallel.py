@@ -1,4 +1,4 @@
-"""One seam for independent jobs: worker processes on this machine by default, Ray for a cluster, resumable through the store.
+"""Independent jobs on local worker processes or a Ray cluster, resumable through the store.
 
 Docs: https://concept-attrib.github.io/concept_attrib/parallel.html.md"""
 
@@ -6,12 +6,13 @@ Docs: https://concept-attrib.github.io/concept_attrib/parallel.html.md"""
 
 # %% ../nbs/02_parallel.ipynb #019fdc5f
 from __future__ import annotations
-import hashlib, importlib, inspect, json, multiprocessing as mp, os, pickle, sys, sysconfig
+import hashlib, importlib, inspect, multiprocessing as mp, os, pickle, sys, sysconfig
 from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from .core import ArtifactStore, content_hash, model_fingerprint, SEED_ENV, seed_shift
 
 # %% auto #0
@@ -21,28 +22,34 @@ __all__ = ['BACKENDS', 'job_key', 'Portable', 'run_jobs']
 BACKENDS = ('local', 'ray')
 
 def job_key(obj):
-    "A JSON-able stand-in for a job argument: arrays and tensors by content hash, datasets by name, models by weights."
+    "A JSON-able stand-in for a job argument: arrays by content hash, datasets by name, models by weights."
     from concept_attrib.data import TaskData
     if obj is None or isinstance(obj, (bool, int, float, str)): return obj
     if isinstance(obj, dict): return {str(k): job_key(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)): return [job_key(v) for v in obj]
     if isinstance(obj, (np.generic,)): return obj.item()
-    if isinstance(obj, (torch.Tensor, np.ndarray)): return dict(array=content_hash(obj), shape=list(obj.shape), dtype=str(obj.dtype))
+    if isinstance(obj, (torch.Tensor, np.ndarray)):
+        return dict(array=content_hash(obj), shape=list(obj.shape), dtype=str(obj.dtype))
     if isinstance(obj, TaskData): return dict(data=obj.name, check=_data_check(obj))
     if isinstance(obj, nn.Module): return dict(module=type(obj).__name__, weights=model_fingerprint(obj))
     if isinstance(obj, ArtifactStore): return None   # where results go does not change them
-    if hasattr(obj, 'job_key'): return obj.job_key()  # model factories, outputs, concepts, functions: each says what identifies it
-    raise TypeError(f"A job argument of type {type(obj).__name__} has no stable key; pass plain data, tensors, arrays, "
-                    "datasets or modules, or run without a store.")
+    # model factories, outputs, concepts, functions: each says what identifies it
+    if hasattr(obj, 'job_key'): return obj.job_key()
+    raise TypeError(f"A job argument of type {type(obj).__name__} has no stable key; "
+                    "pass plain data, tensors, arrays, datasets or modules, or run without a store.")
 
-# %% ../nbs/02_parallel.ipynb #7866ef82
+# %% ../nbs/02_parallel.ipynb #57e394b9
 def _user_module(mod) -> bool:
-    "Whether `mod` is the user's own code (a notebook, a script, a file beside them), not an installed package."
+    "Whether `mod` is the user's own code (a notebook, a script, a file beside them), not installed."
     f = getattr(mod, '__file__', None)
     if f is None: return True
     f = os.path.realpath(f)
-    roots = {os.path.realpath(p) for p in (sysconfig.get_paths()['purelib'], sysconfig.get_paths()['platlib'], sys.prefix, sys.base_prefix)}
-    return not any(f.startswith(r + os.sep) for r in roots) and not mod.__name__.split('.')[0] == 'concept_attrib'
+    paths = sysconfig.get_paths()
+    roots = {os.path.realpath(p) for p in (paths['purelib'], paths['platlib'], sys.prefix, sys.base_prefix)}
+    installed = any(f.startswith(r + os.sep) for r in roots)
+    return not installed and not mod.__name__.split('.')[0] == 'concept_attrib'
+
+_PLAIN = (bool, int, float, str)
 
 def _closure_values(fn):
     "The plain values (numbers, strings, tuples of them) a function closes over: part of what it computes."
@@ -50,74 +57,87 @@ def _closure_values(fn):
     for c in getattr(fn, '__closure__', None) or ():
         try: v = c.cell_contents
         except ValueError: continue
-        if isinstance(v, (bool, int, float, str, type(None))) or (isinstance(v, (tuple, list)) and all(isinstance(e, (bool, int, float, str)) for e in v)):
-            out.append(v)
+        plain_seq = isinstance(v, (tuple, list)) and all(isinstance(e, _PLAIN) for e in v)
+        if v is None or isinstance(v, _PLAIN) or plain_seq: out.append(v)
     return out
 
+# %% ../nbs/02_parallel.ipynb #7866ef82
 class Portable:
-    "A function workers can call: an importable `'module:function'`, or a callable sent by value when it is the user's own code."
+    "A function workers can call: a `'module:function'` string, or a callable (by value if user code)."
     def __init__(self, fn):
         if type(fn).__name__ == 'Portable': fn = fn.spec or fn._fn
         self.spec, self._fn, self._code = None, None, None
         if isinstance(fn, str):
-            if fn.count(':') != 1 or not all(fn.split(':')): raise ValueError(f"{fn!r} is not 'module:function' (e.g. 'my_models:make_resnet').")
+            if fn.count(':') != 1 or not all(fn.split(':')):
+                raise ValueError(f"{fn!r} is not 'module:function' (e.g. 'my_models:make_resnet').")
             self.spec = fn
         elif callable(fn): self._fn = fn
         else: raise TypeError(f"Expected a function or a 'module:function' string, not {type(fn).__name__}.")
 
     @property
-    def fn(self):
-        "The function itself (imported on first use for a 'module:function' string)."
-        if self._fn is None:
-            mod, name = self.spec.split(':')
-            try: obj = importlib.import_module(mod)
-            except ImportError as e:
-                raise ImportError(f"Cannot import {mod!r} for {self.spec!r} in this process ({e}). Put its folder on PYTHONPATH here and on "
-                                  "every worker, or pass the function itself: it is then sent to workers by value.") from None
-            for part in name.split('.'):
-                if not hasattr(obj, part): raise AttributeError(f"{mod!r} has no {name!r} (from {self.spec!r}).")
-                obj = getattr(obj, part)
-            self._fn = obj
-        return self._fn
-
-    @property
-    def name(self) -> str: return self.spec or f"{getattr(self._fn, '__module__', '?')}:{getattr(self._fn, '__qualname__', type(self._fn).__name__)}"
-
-    @property
-    def code(self) -> str:
-        "A hash of the function's source (or bytecode) and the plain values it closes over."
-        if self._code is None:
-            fn = self.fn
-            try: text = inspect.getsource(fn)
-            except (OSError, TypeError):   # defined in a notebook: hash the bytecode (of every method, for a class)
-                fns = [v for v in vars(fn).values() if hasattr(v, '__code__')] if inspect.isclass(fn) else [fn]
-                codes = [f.__code__ for f in fns if hasattr(f, '__code__')]
-                text = repr([(c.co_code, c.co_consts, c.co_names) for c in codes]) if codes else repr(fn)
-            self._code = hashlib.sha256((text + repr(_closure_values(fn))).encode()).hexdigest()[:16]
-        return self._code
+    def name(self) -> str:
+        if self.spec: return self.spec
+        fn = self._fn
+        return f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', type(fn).__name__)}"
 
     def __call__(self, *args, **kw): return self.fn(*args, **kw)
     def __repr__(self): return f"Portable({self.name})"
     def job_key(self): return dict(function=self.name, code=self.code)
 
-    def __reduce__(self):
-        from concept_attrib.parallel import _portable_from_state   # workers rebuild the package's class, also from a notebook's copy
-        return _portable_from_state, (self._state(),)
+# %% ../nbs/02_parallel.ipynb #a1bffb77
+@patch(as_prop=True)
+def fn(self:Portable):
+    "The function itself (imported on first use for a 'module:function' string)."
+    if self._fn is None:
+        mod, name = self.spec.split(':')
+        try: obj = importlib.import_module(mod)
+        except ImportError as e:
+            raise ImportError(f"Cannot import {mod!r} for {self.spec!r} in this process ({e}). Put its folder on "
+                              "PYTHONPATH here and on every worker, or pass the function itself: it is then sent "
+                              "to workers by value.") from None
+        for part in name.split('.'):
+            if not hasattr(obj, part): raise AttributeError(f"{mod!r} has no {name!r} (from {self.spec!r}).")
+            obj = getattr(obj, part)
+        self._fn = obj
+    return self._fn
 
-    def _state(self):
-        if self.spec is not None: return dict(spec=self.spec, code=self._code)
-        self.code                                     # hashed here, where the source can be read
-        import cloudpickle
-        mod = sys.modules.get(getattr(self._fn, '__module__', None) or '')
-        by_value = mod is not None and mod.__name__ != '__main__' and _user_module(mod)
-        if by_value: cloudpickle.register_pickle_by_value(mod)
-        try: blob = cloudpickle.dumps(self._fn)
-        except Exception as e:
-            raise pickle.PicklingError(f"Cannot send {self.name} to worker processes ({type(e).__name__}: {e}). Define it in an importable "
-                                       "module and pass 'module:function', or run with workers=1.") from None
-        finally:
-            if by_value: cloudpickle.unregister_pickle_by_value(mod)
-        return dict(blob=blob, name=self.name, code=self._code)
+# %% ../nbs/02_parallel.ipynb #546cadf1
+@patch(as_prop=True)
+def code(self:Portable) -> str:
+    "A hash of the function's source (or bytecode) and the plain values it closes over."
+    if self._code is None:
+        fn = self.fn
+        try: text = inspect.getsource(fn)
+        except (OSError, TypeError):   # defined in a notebook: hash the bytecode (every method's, for a class)
+            fns = [v for v in vars(fn).values() if hasattr(v, '__code__')] if inspect.isclass(fn) else [fn]
+            codes = [f.__code__ for f in fns if hasattr(f, '__code__')]
+            text = repr([(c.co_code, c.co_consts, c.co_names) for c in codes]) if codes else repr(fn)
+        self._code = hashlib.sha256((text + repr(_closure_values(fn))).encode()).hexdigest()[:16]
+    return self._code
+
+# %% ../nbs/02_parallel.ipynb #11048cd2
+@patch
+def __reduce__(self:Portable):
+    # workers rebuild the package's class, also from a notebook's copy
+    from concept_attrib.parallel import _portable_from_state
+    return _portable_from_state, (self._state(),)
+
+@patch
+def _state(self:Portable):
+    if self.spec is not None: return dict(spec=self.spec, code=self._code)
+    self.code                                     # hashed here, where the source can be read
+    import cloudpickle
+    mod = sys.modules.get(getattr(self._fn, '__module__', None) or '')
+    by_value = mod is not None and mod.__name__ != '__main__' and _user_module(mod)
+    if by_value: cloudpickle.register_pickle_by_value(mod)
+    try: blob = cloudpickle.dumps(self._fn)
+    except Exception as e:
+        raise pickle.PicklingError(f"Cannot send {self.name} to worker processes ({type(e).__name__}: {e}). "
+                                   "Define it in an importable module and pass 'module:function', "
+                                   "or run with workers=1.") from None
+    finally:
+        if by_value: cloudpickle.unregister_pickle_by_value(mod)
+    return dict(blob=blob, name=self.name, code=self._code)
 
 def _portable_from_state(st):
     p = Portable.__new__(Portable)
@@ -129,32 +149,44 @@ def _portable_from_state(st):
 def _data_check(data) -> str:
     "Cheap exact checksum of a dataset: shapes, every 64th-or-so input and all labels of both splits."
     return content_hash(*[part for s in (data.train, data.test)
-                          for part in (repr((tuple(s.x.shape), str(s.x.dtype))).encode(), s.x[::max(1, len(s.x) // 64)], s.y)])
+                          for part in (repr((tuple(s.x.shape), str(s.x.dtype))).encode(),
+                                       s.x[::max(1, len(s.x) // 64)], s.y)])
 
-_LOADERS = {'fashion_mnist': 'load_fashion_mnist', 'mnist5k': 'load_mnist5k', 'digits8': 'load_digits8'}
+def _importable(fn) -> bool:
+    "Whether a worker can import `fn` by name: a top-level function of an installed module or this library."
+    mod = sys.modules.get(getattr(fn, '__module__', None) or '')
+    if mod is None or mod.__name__ == '__main__' or _user_module(mod): return False
+    return getattr(mod, getattr(fn, '__qualname__', ''), None) is fn
+
 _DATA_CACHE = {}
 
 class _DataRef:
-    "A dataset that a worker loads itself, by name, and checks against the caller's checksum."
-    def __init__(self, data): self.name, self.check = data.name, _data_check(data)
+    "A dataset that a worker loads itself, by the caller's loader, and checks against the caller's checksum."
+    def __init__(self, data, loader):
+        self.name, self.check = data.name, _data_check(data)
+        self.loader = f"{loader.__module__}:{loader.__qualname__}"
     def load(self):
         if (self.name, self.check) not in _DATA_CACHE:
-            import concept_attrib.data as D
-            data = getattr(D, _LOADERS[self.name])()
+            data = Portable(self.loader)()
             if _data_check(data) != self.check:
-                raise RuntimeError(f"This worker loaded a different {self.name!r} than the caller holds (another file or version). "
-                                   "Set CONCEPT_ATTRIB_DATA to the caller's data folder on every worker.")
+                raise RuntimeError(f"This worker loaded a different {self.name!r} than the caller holds "
+                                   "(another file or version). Set CONCEPT_ATTRIB_DATA to the caller's data folder "
+                                   "on every worker.")
             _DATA_CACHE[self.name, self.check] = data
         return _DATA_CACHE[self.name, self.check]
 
 def _by_reference(job:dict) -> dict:
-    from concept_attrib.data import TaskData
-    return {k: _DataRef(v) if isinstance(v, TaskData) and v.name in _LOADERS else v for k, v in job.items()}
+    from concept_attrib.data import TaskData, LOADERS
+    def ref(v):
+        loader = LOADERS.get(v.name) if isinstance(v, TaskData) else None
+        return _DataRef(v, loader) if loader is not None and _importable(loader) else v
+    return {k: ref(v) for k, v in job.items()}
 
 def _resolve(job:dict) -> dict: return {k: v.load() if isinstance(v, _DataRef) else v for k, v in job.items()}
 
+# %% ../nbs/02_parallel.ipynb #d1726bea
 def _call(fn_path:str, job:dict, threads:int|None=None, setting:int|None=None):
-    "Run one job in a worker: import the function, load referenced data, use `threads` torch threads and the caller's seed setting."
+    "Run one job in a worker: import the function, load referenced data, set `threads` and seed `setting`."
     if threads: torch.set_num_threads(threads)
     if setting is not None: os.environ[SEED_ENV] = str(setting)
     mod, name = fn_path.rsplit('.', 1)
@@ -163,34 +195,28 @@ def _call(fn_path:str, job:dict, threads:int|None=None, setting:int|None=None):
 def _fn_path(fn) -> str:
     mod, name = getattr(fn, '__module__', None), getattr(fn, '__qualname__', '')
     if not mod or mod == '__main__' or '<' in name or '.' in name:
-        raise ValueError(f"{getattr(fn, '__name__', fn)!r} is not importable by a worker: define job functions at the top level of a module.")
+        raise ValueError(f"{getattr(fn, '__name__', fn)!r} is not importable by a worker: "
+                         "define job functions at the top level of a module.")
     return f"{mod}.{name}"
 
 # %% ../nbs/02_parallel.ipynb #01c6d718
-def _ray_init(address, threads):
-    "Connect to `address`, or use the Ray this process already runs, or start a new local one that listens on 127.0.0.1 only."
-    if not address: os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')   # read by Ray at import: loopback only
-    try: import ray
-    except ImportError: raise ImportError('The ray backend needs Ray: pip install "concept-attrib[ray]"') from None
-    if not ray.is_initialized():
-        kw = dict(address=address) if address else dict(address='local', num_cpus=os.cpu_count(), _node_ip_address='127.0.0.1', include_dashboard=False)
-        ray.init(log_to_driver=False, configure_logging=False, **kw)
-    return ray
-
 def run_jobs(fn, # an importable function, called as fn(**job)
              jobs:list[dict], # keyword arguments of each job
              backend:str='local', # 'local' (worker processes here) or 'ray'
              workers:int|None=None, # local: processes (default: the CPU count); 1 runs the jobs in this process
              threads_per_worker:int=1, # torch threads (and Ray CPUs) per job
-             store:ArtifactStore|None=None, name:str|None=None, # keep each result here as it arrives; reruns skip finished jobs
-             ray_address:str|None=None, # e.g. '127.0.0.1:6379' or 'ray://host:10001'; None: an initialised or new local Ray
+             store:ArtifactStore|None=None, # keep each result here as it arrives; reruns skip finished jobs
+             name:str|None=None, # the results' name in `store`; default: 'jobs/' and the function's path
+             ray_address:str|None=None, # e.g. '127.0.0.1:6379' or 'ray://host:10001';
+                                        # None: an initialised or new local Ray
              progress:bool=True, desc:str|None=None,
              stats:dict|None=None) -> list: # if given, filled with how many jobs ran and how many were read back
-    "Run `fn(**job)` for every job on the chosen backend; results in job order, finished ones read back from `store`."
-    from concept_attrib.parallel import _call, _by_reference   # what workers unpickle must come from the package
+    "Run `fn(**job)` for every job on `backend`; results in job order, finished ones read back from `store`."
     if backend not in BACKENDS: raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}.")
-    if threads_per_worker < 1: raise ValueError(f"threads_per_worker must be at least 1, not {threads_per_worker}.")
-    if not all(isinstance(j, dict) for j in jobs): raise TypeError("Each job is a dict of keyword arguments for fn.")
+    if threads_per_worker < 1:
+        raise ValueError(f"threads_per_worker must be at least 1, not {threads_per_worker}.")
+    if not all(isinstance(j, dict) for j in jobs):
+        raise TypeError("Each job is a dict of keyword arguments for fn.")
     jobs, path = [dict(j) for j in jobs], _fn_path(fn)
     name = name or f"jobs/{path}"
     cfgs = [dict(fn=path, job=job_key(j)) for j in jobs] if store is not None else [None] * len(jobs)
@@ -199,7 +225,8 @@ def run_jobs(fn, # an importable function, called as fn(**job)
         if store is not None and store.has(name, c): results[i] = store.load(name, c)
         else: todo.append(i)
     if stats is not None: stats.update(ran=len(todo), reused=len(results))
-    bar = tqdm(total=len(jobs), initial=len(results), desc=desc or f"{path.rsplit('.', 1)[1]} ({backend})", disable=not progress)
+    desc = desc or f"{path.rsplit('.', 1)[1]} ({backend})"
+    bar = tqdm(total=len(jobs), initial=len(results), desc=desc, disable=not progress)
     def done(i, r):
         if store is not None: store.save(name, r, cfgs[i])
         results[i] = r; bar.update(1)
@@ -207,15 +234,39 @@ def run_jobs(fn, # an importable function, called as fn(**job)
         if backend == 'local' and ((workers or os.cpu_count()) <= 1 or len(todo) <= 1):
             for i in todo: done(i, fn(**jobs[i]))
         elif backend == 'local':
-            with ProcessPoolExecutor(min(workers or os.cpu_count(), len(todo)), mp_context=mp.get_context('spawn')) as ex:
-                futs = {ex.submit(_call, path, _by_reference(jobs[i]), threads_per_worker, seed_shift()): i for i in todo}
-                for f in as_completed(futs): done(futs[f], f.result())
-        elif todo:
-            ray = _ray_init(ray_address, threads_per_worker)
-            remote = ray.remote(num_cpus=threads_per_worker, max_retries=0)(_call)
-            pending = {remote.remote(path, _by_reference(jobs[i]), threads_per_worker, seed_shift()): i for i in todo}
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                for ref in ready: done(pending.pop(ref), ray.get(ref))
+            _run_local(path, jobs, todo, workers or os.cpu_count(), threads_per_worker, done)
+        elif todo: _run_ray(path, jobs, todo, ray_address, threads_per_worker, done)
     finally: bar.close()
     return [results[i] for i in range(len(jobs))]
+
+# %% ../nbs/02_parallel.ipynb #6244b84b
+def _run_local(path:str, jobs:list, todo:list, workers:int, threads:int, done):
+    "Run the jobs `todo` in up to `workers` spawned processes; `done(i, result)` as each one finishes."
+    from concept_attrib.parallel import _call, _by_reference   # workers unpickle the package's functions
+    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=mp.get_context('spawn')) as ex:
+        futs = {ex.submit(_call, path, _by_reference(jobs[i]), threads, seed_shift()): i for i in todo}
+        for f in as_completed(futs): done(futs[f], f.result())
+
+# %% ../nbs/02_parallel.ipynb #573ebd15
+def _ray_init(address):
+    "Connect to `address`, or use this process's Ray, or start a local one that listens on 127.0.0.1 only."
+    # read by Ray when it is imported: a new local Ray listens on the loopback interface only
+    if not address: os.environ.setdefault('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', '0')
+    try: import ray
+    except ImportError:
+        raise ImportError('The ray backend needs Ray: pip install "concept-attrib[ray]"') from None
+    if not ray.is_initialized():
+        kw = dict(address=address) if address else dict(address='local', num_cpus=os.cpu_count(),
+                                                         _node_ip_address='127.0.0.1', include_dashboard=False)
+        ray.init(log_to_driver=False, configure_logging=False, **kw)
+    return ray
+
+def _run_ray(path:str, jobs:list, todo:list, address, threads:int, done):
+    "Run the jobs `todo` as Ray tasks of `threads` CPUs each; `done(i, result)` as each one finishes."
+    from concept_attrib.parallel import _call, _by_reference   # workers unpickle the package's functions
+    ray = _ray_init(address)
+    remote = ray.remote(num_cpus=threads, max_retries=0)(_call)
+    pending = {remote.remote(path, _by_reference(jobs[i]), threads, seed_shift()): i for i in todo}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready: done(pending.pop(ref), ray.get(ref))

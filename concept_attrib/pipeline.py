@@ -1,4 +1,4 @@
-"""Concepts to training data in one run: ensemble, probes across depth, TRAK of the probe, removal and retraining, and an HTML report.
+"""Concepts to training data in one run: ensemble, probes, TRAK of the probe, removal and retraining, a report.
 
 Docs: https://concept-attrib.github.io/concept_attrib/pipeline.html.md"""
 
@@ -6,14 +6,15 @@ Docs: https://concept-attrib.github.io/concept_attrib/pipeline.html.md"""
 
 # %% ../nbs/11_pipeline.ipynb #152a2e3b
 from __future__ import annotations
-import base64, html, io, json, time
-from dataclasses import dataclass, field, asdict
+import base64, html, io, time
+from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from .core import ArtifactStore, fig_png, model_fingerprint
-from .data import load_fashion_mnist, load_mnist5k, load_california_housing, concept_dataset, show_images, CONCEPTS
+from .data import (load_fashion_mnist, load_mnist5k, load_california_housing, concept_dataset,
+                                 show_images, CONCEPTS)
 from .models import SmallResNet, train_ensemble, Ensemble
 from .probes import probe_ensemble, summarize_sweep, plot_depth, concept_features, layer_probes
 from .attribution import TRAK, attribute_concept
@@ -23,29 +24,42 @@ from .counterfactual import counterfactual, Counterfactual
 __all__ = ['PipelineConfig', 'train_step', 'member_table', 'concept_sizes', 'probe_step', 'attribute_step', 'retrain_step',
            'components_step', 'reproduction_table', 'report_figures', 'write_report', 'PipelineResult', 'run_pipeline']
 
+# %% ../nbs/11_pipeline.ipynb #1f76be62
+def _opt(default, group:str, help:str='', positive:bool=False):
+    "A `PipelineConfig` field: its default, the group of steps using it, its help, and whether it must be ≥ 1."
+    return field(default=default, metadata=dict(group=group, help=help, positive=positive))
+
 # %% ../nbs/11_pipeline.ipynb #02c5f537
 @dataclass
 class PipelineConfig:
     "The settings of one pipeline run; the defaults are the demo's."
-    n_train:int = 3000                       # training examples (the first n of Fashion-MNIST's train split)
-    members:int = 5                          # ensemble members (TRAK averages over them)
-    width:int = 8; epochs:int = 10; batch_size:int = 64
-    concepts:tuple = ('footwear', 'high_low_frequency')
-    layer:str = 'stage3.0'                   # the layer whose probe is attributed and re-probed
-    proj_dim:int = 512; n_targets:int = 100  # TRAK projection and concept examples scored
-    ks:tuple = (0.01, 0.05, 0.1, 0.2)        # removal sizes: fractions of n_train
-    draws:int = 3; retrainings:int = 3   # random-k draws per k; retrainings per condition
-    probe_train:int = 3000; probe_test:int = 1000
-    workers:int = 2                          # one-thread worker processes for retraining
+    n_train:int = _opt(3000, 'ensemble', 'training images, the first N of Fashion-MNIST', positive=True)
+    members:int = _opt(5, 'ensemble', 'ensemble members', positive=True)
+    width:int = _opt(8, 'ensemble', 'SmallResNet width', positive=True)
+    epochs:int = _opt(10, 'ensemble', 'epochs per model', positive=True)
+    batch_size:int = _opt(64, 'ensemble', positive=True)
+    concepts:tuple = _opt(('footwear', 'high_low_frequency'), 'concepts', 'Fashion-MNIST concepts')
+    layer:str = _opt('stage3.0', 'concepts', 'layer whose probe is attributed and re-probed')
+    proj_dim:int = _opt(512, 'attribution', 'TRAK projection dimension', positive=True)
+    n_targets:int = _opt(100, 'attribution', 'concept examples scored', positive=True)
+    ks:tuple = _opt((0.01, 0.05, 0.1, 0.2), 'retraining', 'removal sizes: fractions (<1) or counts')
+    draws:int = _opt(3, 'retraining', 'random-k draws per k', positive=True)
+    retrainings:int = _opt(3, 'retraining', 'retrainings per condition', positive=True)
+    probe_train:int = _opt(3000, 'concepts', 'examples per probe fit')
+    probe_test:int = _opt(1000, 'concepts', 'held-out examples per probe')
+    workers:int = _opt(2, 'retraining', 'one-thread worker processes', positive=True)
     def __post_init__(self):
         self.concepts, self.ks = tuple(self.concepts), tuple(self.ks)
         bad = [c for c in self.concepts if c not in CONCEPTS or CONCEPTS[c][0] != 'fashion_mnist']
-        if bad: raise ValueError(f"The pipeline runs on Fashion-MNIST; {bad} are not its concepts. Choose from "
-                                 f"{[c for c, (d, *_) in CONCEPTS.items() if d == 'fashion_mnist']}.")
+        if bad:
+            raise ValueError(f"The pipeline runs on Fashion-MNIST; {bad} are not its concepts. Choose from "
+                             f"{[c for c, (d, *_) in CONCEPTS.items() if d == 'fashion_mnist']}.")
         if not self.concepts: raise ValueError("Name at least one concept.")
-        for name in ('n_train', 'members', 'width', 'epochs', 'batch_size', 'proj_dim', 'n_targets', 'draws', 'retrainings', 'workers'):
-            if getattr(self, name) < 1: raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}.")
-        if self.n_train > 60000: raise ValueError(f"Fashion-MNIST has 60,000 training images; n_train={self.n_train}.")
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.metadata['positive'] and v < 1: raise ValueError(f"{f.name} must be at least 1, not {v}.")
+        if self.n_train > 60000:
+            raise ValueError(f"Fashion-MNIST has 60,000 training images; n_train={self.n_train}.")
     @property
     def train_idx(self) -> torch.Tensor: return torch.arange(self.n_train)
     def model(self): return SmallResNet(width=self.width)
@@ -59,13 +73,17 @@ def train_step(cfg:PipelineConfig, data, store:ArtifactStore, progress:bool=True
           f"test accuracy {np.mean(ens.test_metrics):.4f} ± {np.std(ens.test_metrics):.4f}")
     return ens
 
+# %% ../nbs/11_pipeline.ipynb #7d697107
 def member_table(ens:Ensemble) -> pd.DataFrame:
     "Each member's seed and held-out accuracy."
-    return pd.DataFrame(dict(member=range(len(ens)), seed=[c['seed'] for c in ens.configs], test_accuracy=ens.test_metrics))
+    return pd.DataFrame(dict(member=range(len(ens)), seed=[c['seed'] for c in ens.configs],
+                             test_accuracy=ens.test_metrics))
 
+# %% ../nbs/11_pipeline.ipynb #5e67b60d
 def concept_sizes() -> pd.DataFrame:
     "Every concept dataset of the library: its kind, source and sizes."
-    data = {'fashion_mnist': load_fashion_mnist(), 'mnist5k': load_mnist5k(), 'california_housing': load_california_housing()}
+    data = {'fashion_mnist': load_fashion_mnist(), 'mnist5k': load_mnist5k(),
+            'california_housing': load_california_housing()}
     rows = []
     for name, (src, kind, _) in CONCEPTS.items():
         cd = concept_dataset(name, data[src]); m = cd.c_train.mean().item()
@@ -73,13 +91,18 @@ def concept_sizes() -> pd.DataFrame:
                          on_train=f'{m:.1%} positive' if kind == 'binary' else f'mean {m:.3f}'))
     return pd.DataFrame(rows)
 
-def probe_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore|None=None, progress:bool=True) -> pd.DataFrame:
-    "Dense and sparse (k = 1, 5, 20) probes of every concept on every block of every member; kept in `store` per concept."
+# %% ../nbs/11_pipeline.ipynb #6296e7f4
+def probe_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore|None=None,
+               progress:bool=True) -> pd.DataFrame:
+    "Dense and sparse probes of every concept on every block of every member; kept in `store` per concept."
     parts = []
     for c in cfg.concepts:
-        key = dict(models=[model_fingerprint(m) for m in ens.models], data=data.name, concept=c, probe_train=cfg.probe_train, probe_test=cfg.probe_test, ks=[1, 5, 20])
-        if store is not None and store.has('pipeline/probes', key): parts.append(pd.read_json(io.StringIO(store.load('pipeline/probes', key)['table']))); continue
-        df = probe_ensemble(ens.models, concept_dataset(c, data), probe_train=cfg.probe_train, probe_test=cfg.probe_test, progress=progress)
+        key = dict(models=[model_fingerprint(m) for m in ens.models], data=data.name, concept=c,
+                   probe_train=cfg.probe_train, probe_test=cfg.probe_test, ks=[1, 5, 20])
+        if store is not None and store.has('pipeline/probes', key):
+            parts.append(pd.read_json(io.StringIO(store.load('pipeline/probes', key)['table']))); continue
+        df = probe_ensemble(ens.models, concept_dataset(c, data), probe_train=cfg.probe_train,
+                            probe_test=cfg.probe_test, progress=progress)
         if store is not None: store.save('pipeline/probes', dict(table=df.to_json()), key)
         parts.append(df)
     sweep = pd.concat(parts, ignore_index=True)
@@ -88,33 +111,44 @@ def probe_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore|None=
     for c in cfg.concepts:
         d = s[(s.concept == c) & (s.k == 'all')]
         best = d.loc[d.accuracy.idxmax()]
-        print(f"probes: {c} is read best at {best.layer} (dense accuracy {best.accuracy:.4f} over {int(best.members)} members)")
+        print(f"probes: {c} is read best at {best.layer} "
+              f"(dense accuracy {best.accuracy:.4f} over {int(best.members)} members)")
     return sweep
 
+# %% ../nbs/11_pipeline.ipynb #a0207d2b
 def attribute_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore, progress:bool=True) -> list:
-    "TRAK of each concept's probe (member 0's, on `cfg.layer`) over the ensemble: one `ConceptAttribution` per concept."
-    trak = TRAK(ens, data, train_idx=cfg.train_idx, proj_dim=cfg.proj_dim, store=store, name='pipeline/trak', progress=progress).featurize()
+    "TRAK of each concept's probe (member 0's, on `cfg.layer`) over the ensemble: a `ConceptAttribution` each."
+    trak = TRAK(ens, data, train_idx=cfg.train_idx, proj_dim=cfg.proj_dim, store=store, name='pipeline/trak',
+                progress=progress).featurize()
     atts = []
     for c in cfg.concepts:
         cd = concept_dataset(c, data)
-        pr = layer_probes(concept_features(ens.models[0], cd, cfg.layer, probe_train=cfg.probe_train, probe_test=cfg.probe_test), cd, cfg.layer)[None]
+        feats = concept_features(ens.models[0], cd, cfg.layer, probe_train=cfg.probe_train,
+                                 probe_test=cfg.probe_test)
+        pr = layer_probes(feats, cd, cfg.layer)[None]
         a = attribute_concept(trak, cd, pr, n_targets=cfg.n_targets, classes=data.classes); atts.append(a)
         conc = a.concentration()
-        print(f"attribution: {c} at {cfg.layer}: the top 1% of training examples hold {conc['top_1%']:.1%} of the score mass "
-              f"(uniform: 1%); strongest proponent class {a.per_class().label.iloc[0]}")
+        print(f"attribution: {c} at {cfg.layer}: the top 1% of training examples hold {conc['top_1%']:.1%} "
+              f"of the score mass (uniform: 1%); strongest proponent class {a.per_class().label.iloc[0]}")
     return atts
 
+# %% ../nbs/11_pipeline.ipynb #53cb4651
 def retrain_step(cfg:PipelineConfig, atts:list, data, store:ArtifactStore, progress:bool=True) -> Counterfactual:
     "Remove top-k and random-k, retrain, re-probe (resumable, in one-thread workers)."
-    cf = counterfactual(cfg.model(), data, cfg.train_idx, atts, ks=cfg.ks, draws=cfg.draws, retrainings=cfg.retrainings,
-                        probe_train=cfg.probe_train, probe_test=cfg.probe_test, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                        workers=cfg.workers, store=store, progress=progress)
+    cf = counterfactual(cfg.model(), data, cfg.train_idx, atts, ks=cfg.ks, draws=cfg.draws,
+                        retrainings=cfg.retrainings, probe_train=cfg.probe_train, probe_test=cfg.probe_test,
+                        epochs=cfg.epochs, batch_size=cfg.batch_size, workers=cfg.workers, store=store,
+                        progress=progress)
     print(f"retraining: {cf.jobs_run} job(s) run, {cf.jobs_reused} read back from the store")
     return cf
 
 # %% ../nbs/11_pipeline.ipynb #e5eef4ca
-def components_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore, masks:int=1000, heldout:int=300,
-                    n_examples:int=200, alpha:float=0.05, progress:bool=True) -> pd.DataFrame:
+def components_step(ens:Ensemble, data, store:ArtifactStore,
+                    masks:int=1000,      # ablation masks to fit on
+                    heldout:int=300,     # held-out masks for the LDS
+                    n_examples:int=200,  # test examples whose margins are attributed
+                    alpha:float=0.05,    # share of the components ablated by a mask
+                    progress:bool=True) -> pd.DataFrame:
     "COAR and extracted-linear attributions of member 0's components for `n_examples` test examples, with their LDS."
     from concept_attrib.components import Components, mask_dataset, fit_coar, fit_extracted_linear, component_lds
     model = ens.models[0].eval(); comps = Components(model)
@@ -124,9 +158,11 @@ def components_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore,
     rows = []
     for name, fit in (('coar', fit_coar), ('extracted_linear', fit_extracted_linear)):
         t0 = time.perf_counter(); lds = component_lds(fit(tr), te)
-        rows.append(dict(method=name, components=comps.n, masks=masks, spearman=lds['spearman'], pearson=lds['pearson'], fit_seconds=time.perf_counter() - t0))
+        rows.append(dict(method=name, components=comps.n, masks=masks, spearman=lds['spearman'],
+                         pearson=lds['pearson'], fit_seconds=time.perf_counter() - t0))
     df = pd.DataFrame(rows)
-    print("components: " + "; ".join(f"{r.method} LDS {r.spearman:.3f}" for r in df.itertuples()) + f" ({comps.n} components, {masks} masks)")
+    print("components: " + "; ".join(f"{r.method} LDS {r.spearman:.3f}" for r in df.itertuples())
+          + f" ({comps.n} components, {masks} masks)")
     return df
 
 # %% ../nbs/11_pipeline.ipynb #62b4dff1
@@ -134,76 +170,101 @@ def reproduction_table(cf:Counterfactual, level:float=0.9) -> pd.DataFrame:
     "Per concept: the claims of the concept-to-training-data experiment and whether this run reproduces them."
     s = cf.summary(); rows = []
     for c in cf.concepts:
-        L = cf.attributed_layer[c]; at = s[(s.concept == c) & (s.layer == L)]; task = s[(s.concept == c) & (s.layer == 'task')]
+        L = cf.attributed_layer[c]
+        at, task = s[(s.concept == c) & (s.layer == L)], s[(s.concept == c) & (s.layer == 'task')]
         full = at.full.iloc[0]
-        rows.append(dict(concept=c, claim=f'the concept is learned at {L} (probe accuracy ≥ {level})', measured=f'{full:.4f}', reproduced=bool(full >= level)))
+        rows.append(dict(concept=c, claim=f'the concept is learned at {L} (probe accuracy ≥ {level})',
+                         measured=f'{full:.4f}', reproduced=bool(full >= level)))
         below = at[at.ci_high < 0]
         rows.append(dict(concept=c, claim='removing the top-k lowers the concept more than random-k',
-                         measured=f"difference {at['diff'].min():+.4f} at best; interval below 0 for k = {below.k.tolist() or 'none'}",
+                         measured=f"difference {at['diff'].min():+.4f} at best; "
+                                  f"interval below 0 for k = {below.k.tolist() or 'none'}",
                          reproduced=len(below) > 0))
         hurt = task[task.ci_high < 0]
         rows.append(dict(concept=c, claim='top-k costs the task no more than random-k',
-                         measured=f"task difference {task['diff'].min():+.4f} at worst; interval below 0 for k = {hurt.k.tolist() or 'none'}",
+                         measured=f"task difference {task['diff'].min():+.4f} at worst; "
+                                  f"interval below 0 for k = {hurt.k.tolist() or 'none'}",
                          reproduced=len(hurt) == 0))
     return pd.DataFrame(rows)
 
+# %% ../nbs/11_pipeline.ipynb #d27d381b
+def _img(fig) -> str:
+    return f"<img src='data:image/png;base64,{base64.b64encode(fig_png(fig, dpi=100)).decode()}'>"
+
+def _table(df:pd.DataFrame) -> str:
+    return df.to_html(index=False, float_format=lambda v: f'{v:.4f}', border=0, classes='t')
+
 # %% ../nbs/11_pipeline.ipynb #05455307
-def _img(fig) -> str: return f"<img src='data:image/png;base64,{base64.b64encode(fig_png(fig, dpi=100)).decode()}'>"
-
-def _table(df:pd.DataFrame) -> str: return df.to_html(index=False, float_format=lambda v: f'{v:.4f}', border=0, classes='t')
-
 def report_figures(cfg:PipelineConfig, sweep:pd.DataFrame, atts:list, cf:Counterfactual, data) -> dict:
     "The report's figures: probes across depth, each concept's top proponents, and the counterfactual plots."
     import matplotlib.pyplot as plt
     figs = {}
     fig, axs = plt.subplots(1, len(cfg.concepts), figsize=(5.2 * len(cfg.concepts), 3.2), squeeze=False)
-    for ax, c in zip(axs[0], cfg.concepts): plot_depth(sweep[sweep.concept == c], ax=ax, title=c, mark_layer=cfg.layer)
+    for ax, c in zip(axs[0], cfg.concepts):
+        plot_depth(sweep[sweep.concept == c], ax=ax, title=c, mark_layer=cfg.layer)
     fig.tight_layout(); figs['probes'] = fig
     for a in atts:
         top = a.top(16); ids = torch.tensor(top.train_index.tolist())
-        figs[f'proponents_{a.concept}'] = show_images(data.train.x[ids], [f'#{i} {l}' for i, l in zip(top.train_index, top.label)], ncols=8, size=1.1,
-                                                      suptitle=f'strongest {a.concept} proponents (TRAK of the {a.layer} probe)')
+        figs[f'proponents_{a.concept}'] = show_images(
+            data.train.x[ids], [f'#{i} {l}' for i, l in zip(top.train_index, top.label)], ncols=8, size=1.1,
+            suptitle=f'strongest {a.concept} proponents (TRAK of the {a.layer} probe)')
     fig, axs = plt.subplots(len(cf.concepts), 2, figsize=(9, 2.8 * len(cf.concepts)), squeeze=False)
-    for row, c in zip(axs, cf.concepts): cf.plot(c, cf.attributed_layer[c], ax=row[0]); cf.plot(c, 'task', ax=row[1])
+    for row, c in zip(axs, cf.concepts):
+        cf.plot(c, cf.attributed_layer[c], ax=row[0]); cf.plot(c, 'task', ax=row[1])
     fig.tight_layout(); figs['counterfactual'] = fig
     return figs
 
-def write_report(path, cfg:PipelineConfig, ens:Ensemble, sweep:pd.DataFrame, atts:list, cf:Counterfactual, data,
-                 sizes:pd.DataFrame|None=None, seconds:dict|None=None, reproduction:pd.DataFrame|None=None) -> Path:
+# %% ../nbs/11_pipeline.ipynb #772cb11b
+_STYLE = ("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222} "
+          "table.t{border-collapse:collapse;margin:0.5em 0 1.5em}"
+          "table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;font-size:13px;text-align:right} "
+          "img{max-width:100%}</style>")
+
+def write_report(path,                                # the HTML file; the figures go next to it as PNG files
+                 cfg:PipelineConfig, ens:Ensemble, sweep:pd.DataFrame, atts:list, cf:Counterfactual, data,
+                 sizes:pd.DataFrame|None=None,        # `concept_sizes()`; None leaves that section out
+                 seconds:dict|None=None,              # seconds per step
+                 reproduction:pd.DataFrame|None=None  # `reproduction_table(cf)`, computed when None
+                ) -> Path:
     "Write the HTML report of a pipeline run; returns its path."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     figs = report_figures(cfg, sweep, atts, cf, data)
-    for k, f in figs.items(): f.savefig(path.parent/f'{k}.png', dpi=100, bbox_inches='tight')   # also as files, for slides and READMEs
+    for k, f in figs.items(): f.savefig(path.parent/f'{k}.png', dpi=100, bbox_inches='tight')
     s = cf.summary(); rep = reproduction_table(cf) if reproduction is None else reproduction
-    best = summarize_sweep(sweep); best = best[best.k == 'all'].pivot(index='layer', columns='concept', values='accuracy').reindex(ens.models[0].block_names)
-    parts = [f"<h1>concept_attrib: concepts to training data</h1><p>Fashion-MNIST from {html.escape(str(data.source))}; "
-             f"written {time.strftime('%Y-%m-%d %H:%M')}.</p>",
+    best = summarize_sweep(sweep)
+    best = best[best.k == 'all'].pivot(index='layer', columns='concept', values='accuracy')
+    best = best.reindex(ens.models[0].block_names)
+    parts = [f"<h1>concept_attrib: concepts to training data</h1><p>Fashion-MNIST from "
+             f"{html.escape(str(data.source))}; written {time.strftime('%Y-%m-%d %H:%M')}.</p>",
              "<h2>What reproduced</h2>", _table(rep),
              "<h2>Configuration</h2>", _table(pd.DataFrame([asdict(cfg)]).astype(str)),
              "<h2>Ensemble</h2>", _table(member_table(ens))]
     if seconds: parts += ["<h3>Time per step (seconds)</h3>", _table(pd.DataFrame([seconds]))]
     if sizes is not None: parts += ["<h2>Concept datasets</h2>", _table(sizes)]
-    parts += ["<h2>Probes across depth</h2>", _img(figs['probes']), "<p>Dense probe accuracy, mean over members:</p>", _table(best.reset_index())]
+    parts += ["<h2>Probes across depth</h2>", _img(figs['probes']),
+              "<p>Dense probe accuracy, mean over members:</p>", _table(best.reset_index())]
     parts += ["<h2>Training examples behind each concept</h2>"]
     for a in atts:
         conc = a.concentration()
-        parts += [f"<h3>{html.escape(a.concept)}</h3><p>top 1% of examples: {conc['top_1%']:.1%} of the score mass, top 10%: {conc['top_10%']:.1%}</p>",
+        parts += [f"<h3>{html.escape(a.concept)}</h3><p>top 1% of examples: {conc['top_1%']:.1%} of the score "
+                  f"mass, top 10%: {conc['top_10%']:.1%}</p>",
                   _img(figs[f'proponents_{a.concept}']), _table(a.per_class().head(10))]
+    cols = ['concept', 'layer', 'k', 'full', 'top_k', 'random_k', 'diff', 'ci_low', 'ci_high']
     parts += ["<h2>Removing them and retraining</h2>", _img(figs['counterfactual']),
-              _table(s[(s.layer == cfg.layer) | (s.layer == 'task')][['concept', 'layer', 'k', 'full', 'top_k', 'random_k', 'diff', 'ci_low', 'ci_high']])]
-    style = ("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222} table.t{border-collapse:collapse;margin:0.5em 0 1.5em}"
-             "table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;font-size:13px;text-align:right} img{max-width:100%}</style>")
-    path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>concept_attrib report</title>{style}</head><body>{''.join(parts)}</body></html>")
+              _table(s[(s.layer == cfg.layer) | (s.layer == 'task')][cols])]
+    path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>concept_attrib report</title>"
+                    f"{_STYLE}</head><body>{''.join(parts)}</body></html>")
     return path
 
 # %% ../nbs/11_pipeline.ipynb #b701267a
 @dataclass
 class PipelineResult:
     "What a pipeline run produced, and where its report is."
-    config: PipelineConfig; ensemble: Ensemble; sweep: pd.DataFrame; attributions: list; counterfactual: Counterfactual
-    reproduction: pd.DataFrame; report: Path; seconds: dict
+    config: PipelineConfig; ensemble: Ensemble; sweep: pd.DataFrame; attributions: list
+    counterfactual: Counterfactual; reproduction: pd.DataFrame; report: Path; seconds: dict
 
-def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progress:bool=True, sizes:bool=True) -> PipelineResult:
+def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progress:bool=True,
+                 sizes:bool=True) -> PipelineResult:
     "Ensemble, probes, attribution and retraining on Fashion-MNIST; writes CSV tables and `report.html` to `out`."
     cfg = cfg or PipelineConfig()
     store = store if isinstance(store, ArtifactStore) else ArtifactStore(store)
@@ -216,8 +277,10 @@ def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progres
     atts = timed('attribute', lambda: attribute_step(cfg, ens, data, store, progress))
     cf = timed('retrain', lambda: retrain_step(cfg, atts, data, store, progress))
     rep = reproduction_table(cf)
-    member_table(ens).to_csv(out/'members.csv', index=False); sweep.drop(columns='units').to_csv(out/'probes.csv', index=False)
+    member_table(ens).to_csv(out/'members.csv', index=False)
+    sweep.drop(columns='units').to_csv(out/'probes.csv', index=False)
     cf.summary().to_csv(out/'counterfactual.csv', index=False); rep.to_csv(out/'reproduction.csv', index=False)
     for a in atts: a.top(100).to_csv(out/f'proponents_{a.concept}.csv', index=False)
-    path = timed('report', lambda: write_report(out/'report.html', cfg, ens, sweep, atts, cf, data, concept_sizes() if sizes else None, dict(secs), rep))
+    path = timed('report', lambda: write_report(out/'report.html', cfg, ens, sweep, atts, cf, data,
+                                                concept_sizes() if sizes else None, dict(secs), rep))
     return PipelineResult(cfg, ens, sweep, atts, cf, rep, path, secs)

@@ -13,14 +13,15 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from dataclasses import dataclass
 from pathlib import Path
+from fastcore.basics import patch
 from .core import (collect_activations, global_avg_pool, resolve_layers, UnknownLayerError,
-                                 ArtifactStore, Explorer, fig_png, seed_generator)
+                                 ArtifactStore, Explorer, fig_png, seed_generator, pearson)
 
 # %% auto #0
-__all__ = ['REDUCTIONS', 'MIN_EXAMPLES', 'MIN_PER_CLASS', 'SPREAD_FLOOR', 'reduce_activation', 'layer_features', 'ProbeError',
-           'LinearProbe', 'fit_probes', 'fit_probe', 'probe_metrics', 'ConceptFeatures', 'concept_features',
-           'layer_probes', 'probe_layers', 'probe_ensemble', 'summarize_sweep', 'plot_depth', 'save_probe',
-           'load_probe', 'ProbeExplorer']
+__all__ = ['REDUCTIONS', 'MIN_EXAMPLES', 'MIN_PER_CLASS', 'SPREAD_FLOOR', 'reduce_activation', 'layer_features', 'LinearProbe',
+           'ProbeError', 'fit_probes', 'fit_probe', 'probe_metrics', 'ConceptFeatures', 'concept_features',
+           'layer_probes', 'unit_table', 'probe_layers', 'probe_ensemble', 'summarize_sweep', 'plot_depth',
+           'save_probe', 'load_probe', 'ProbeExplorer']
 
 # %% ../nbs/04_probes.ipynb #801f181b
 REDUCTIONS = ('pool', 'flatten', 'both')
@@ -33,15 +34,15 @@ def reduce_activation(a:torch.Tensor, reduce:str='pool') -> torch.Tensor:
     if reduce == 'flatten': return a.flatten(1)
     return torch.cat([global_avg_pool(a), a.flatten(1)], 1)
 
-def layer_features(model:nn.Module, x:torch.Tensor, layers, reduce:str='pool', batch_size:int=512, progress:bool=False) -> dict:
+# %% ../nbs/04_probes.ipynb #0d493f16
+def layer_features(model:nn.Module, x:torch.Tensor, layers, reduce:str='pool', batch_size:int=512,
+                   progress:bool=False) -> dict:
     "Features of `layers` for inputs `x`, reduced by `reduce`, as {layer: (N, D) tensor}."
-    return collect_activations(model, x, layers, batch_size=batch_size, reduce=lambda a: reduce_activation(a, reduce), progress=progress)
+    return collect_activations(model, x, layers, batch_size=batch_size,
+                               reduce=lambda a: reduce_activation(a, reduce), progress=progress)
 
-# %% ../nbs/04_probes.ipynb #536b6a4c
-class ProbeError(ValueError):
-    "Data that a probe cannot be fitted to."
-
-_READS = ('concept', 'layer', 'reduce', 'range')   # what a probe reads and was fitted on: typed attributes, kept by save/load
+# %% ../nbs/04_probes.ipynb #3a6d14cb
+_READS = ('concept', 'layer', 'reduce', 'range')   # what a probe reads and was fitted on: kept by save/load
 
 class LinearProbe(nn.Module):
     "Standardise features with training statistics, then a linear map to a logit (binary) or a value (regression)."
@@ -49,10 +50,11 @@ class LinearProbe(nn.Module):
                  layer:str|None=None, # the layer whose activation it reads (a name from `layer_names(model)`)
                  reduce:str='pool', # how that activation becomes features (`reduce_activation`)
                  concept:str|None=None, # the concept's name
-                 range=None, # (low, high) of the outputs it was fitted to: (0, 1) for a binary probe, the values seen for a regression
-                 info:dict|None=None): # more notes (k, probe_train, ...); keys named like the attributes above set them
+                 range=None, # (low, high) of the outputs it was fitted to: (0, 1) if binary, the values seen if not
+                 info:dict|None=None): # more notes (k, probe_train, ...); keys named like the attributes set them
         super().__init__()
-        if kind not in ('binary', 'regression'): raise ValueError(f"kind must be 'binary' or 'regression', not {kind!r}.")
+        if kind not in ('binary', 'regression'):
+            raise ValueError(f"kind must be 'binary' or 'regression', not {kind!r}.")
         if reduce not in REDUCTIONS: raise ValueError(f"Unknown reduction {reduce!r}; choose from {REDUCTIONS}.")
         self.kind = kind
         self.register_buffer('mean', torch.zeros(n_features) if mean is None else mean.float().clone())
@@ -64,53 +66,85 @@ class LinearProbe(nn.Module):
         self.info = info or {}
     @property
     def info(self) -> dict:
-        "Everything the probe knows about itself: the typed attributes (concept, layer, reduce, range) and its notes."
+        "What the probe knows about itself: its typed attributes (concept, layer, reduce, range) and its notes."
         return {k: getattr(self, k) for k in _READS if getattr(self, k) is not None} | self.notes
     @info.setter
     def info(self, d:dict):
         d = dict(d or {})
         for k in _READS:
-            if k in d: v = d.pop(k); setattr(self, k, [float(x) for x in v] if k == 'range' and v is not None else v)
+            if k not in d: continue
+            v = d.pop(k); setattr(self, k, [float(x) for x in v] if k == 'range' and v is not None else v)
         self.notes = d
     def extra_repr(self): return ', '.join([self.kind] + [f'{k}={v}' for k, v in self.info.items()])
     def forward(self, feats): return self.linear((feats - self.mean) / self.std).squeeze(-1)
-    def predict(self, feats):
-        "Class (0/1) for a binary concept, value for a regression concept."
-        with torch.no_grad(): out = self(feats)
-        return (out > 0).float() if self.kind == 'binary' else out
     @property
     def units(self) -> torch.Tensor:
         "Indices of the features the probe uses (non-zero weight), largest |weight| first."
         w = self.linear.weight.detach()[0]; nz = w.nonzero().flatten()
         return nz[w[nz].abs().argsort(descending=True)]
 
-# %% ../nbs/04_probes.ipynb #d2272f6d
+# %% ../nbs/04_probes.ipynb #2576a72a
+@patch
+def predict(self:LinearProbe, feats):
+    "Class (0/1) for a binary concept, value for a regression concept."
+    with torch.no_grad(): out = self(feats)
+    return (out > 0).float() if self.kind == 'binary' else out
+
+# %% ../nbs/04_probes.ipynb #13d38e31
+class ProbeError(ValueError):
+    "Data that a probe cannot be fitted to."
+
 MIN_EXAMPLES, MIN_PER_CLASS = 20, 5
 
 def _check_probe_data(feats, labels, kind):
-    if feats.ndim != 2: raise ProbeError(f"Features must be (examples, units), got shape {tuple(feats.shape)}; reduce conv maps with `reduce_activation`.")
-    if len(feats) != len(labels): raise ProbeError(f"{len(feats)} examples of features but {len(labels)} labels; they must match one to one.")
-    if len(feats) < MIN_EXAMPLES: raise ProbeError(f"Only {len(feats)} examples; a probe needs at least {MIN_EXAMPLES}.")
+    if feats.ndim != 2:
+        raise ProbeError(f"Features must be (examples, units), got shape {tuple(feats.shape)}; "
+                         "reduce conv maps with `reduce_activation`.")
+    if len(feats) != len(labels):
+        raise ProbeError(f"{len(feats)} examples of features but {len(labels)} labels; they must match one to one.")
+    if len(feats) < MIN_EXAMPLES:
+        raise ProbeError(f"Only {len(feats)} examples; a probe needs at least {MIN_EXAMPLES}.")
     bad = ~torch.isfinite(feats)
-    if bad.any(): raise ProbeError(f"Activations hold {int(bad.sum())} NaN/inf values (units {bad.any(0).nonzero().flatten()[:5].tolist()}): the model itself produced them; check its inputs and weights.")
+    if bad.any():
+        raise ProbeError(f"Activations hold {int(bad.sum())} NaN/inf values "
+                         f"(units {bad.any(0).nonzero().flatten()[:5].tolist()}): the model itself produced them; "
+                         "check its inputs and weights.")
     if not torch.isfinite(labels).all(): raise ProbeError("Concept labels hold NaN/inf values; drop those examples.")
-    if kind == 'binary':
-        vals = labels.unique()
-        if not set(vals.tolist()) <= {0., 1.}: raise ProbeError(f"A binary concept needs labels 0 and 1, found {vals[:5].tolist()}; use kind='regression' for a continuous concept.")
-        if len(vals) < 2: raise ProbeError(f"All {len(labels)} labels are {vals.item():g}: a single class, nothing to probe. Include examples of both classes.")
-        n_min = int(min((labels == 0).sum(), (labels == 1).sum()))
-        if n_min < MIN_PER_CLASS: raise ProbeError(f"The rarer class has only {n_min} examples; a probe needs at least {MIN_PER_CLASS} of each.")
-    elif labels.std() == 0: raise ProbeError(f"The regression target is constant ({labels[0].item():g}) across all {len(labels)} examples: nothing to probe.")
+    if kind == 'binary': _check_classes(labels)
+    elif labels.std() == 0:
+        raise ProbeError(f"The regression target is constant ({labels[0].item():g}) "
+                         f"across all {len(labels)} examples: nothing to probe.")
+
+def _check_classes(labels):
+    vals = labels.unique()
+    if not set(vals.tolist()) <= {0., 1.}:
+        raise ProbeError(f"A binary concept needs labels 0 and 1, found {vals[:5].tolist()}; "
+                         "use kind='regression' for a continuous concept.")
+    if len(vals) < 2:
+        raise ProbeError(f"All {len(labels)} labels are {vals.item():g}: a single class, nothing to probe. "
+                         "Include examples of both classes.")
+    n_min = int(min((labels == 0).sum(), (labels == 1).sum()))
+    if n_min < MIN_PER_CLASS:
+        raise ProbeError(f"The rarer class has only {n_min} examples; a probe needs at least {MIN_PER_CLASS} of each.")
 
 def _infer_kind(labels):
     return 'binary' if set(labels.unique().tolist()) <= {0., 1.} else 'regression'
 
-# %% ../nbs/04_probes.ipynb #bace734f
+# %% ../nbs/04_probes.ipynb #1a820145
 SPREAD_FLOOR = 1e-2   # no unit is standardised by less than this share of the median unit's spread
 
+def _standardisation(feats):
+    "Mean and floored standard deviation of each unit of `feats` (N, D)."
+    mean, std = feats.mean(0), feats.std(0)
+    floor = SPREAD_FLOOR * (std[std > 0].median() if (std > 0).any() else 1)
+    # constant units stay at zero; nearly constant ones are not blown up
+    return mean, torch.where(std > 0, std.clamp_min(floor), torch.ones_like(std))
+
+# %% ../nbs/04_probes.ipynb #af4bbb9c
 def _objective(kind, Z, y, w, b, l2, sw=None):
     out = Z @ w + b
-    data = F.binary_cross_entropy_with_logits(out, y, weight=sw) if kind == 'binary' else 0.5 * ((out - y)**2).mean()
+    if kind == 'binary': data = F.binary_cross_entropy_with_logits(out, y, weight=sw)
+    else: data = 0.5 * ((out - y)**2).mean()
     return data + 0.5 * l2 * (w @ w)
 
 def _dense_fit(kind, Z, y, l2, max_iter, sw=None):
@@ -123,12 +157,14 @@ def _dense_fit(kind, Z, y, l2, max_iter, sw=None):
     w = torch.zeros(d, dtype=Z.dtype, requires_grad=True)
     p = y.mean().clamp(1e-6, 1 - 1e-6)
     b = torch.log(p / (1 - p)).clone().requires_grad_(True)
-    opt = torch.optim.LBFGS([w, b], lr=1, max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12, line_search_fn='strong_wolfe')
+    opt = torch.optim.LBFGS([w, b], lr=1, max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12,
+                            line_search_fn='strong_wolfe')
     def closure():
         opt.zero_grad(); loss = _objective(kind, Z, y, w, b, l2, sw); loss.backward(); return loss
     opt.step(closure)
     return w.detach(), b.detach()
 
+# %% ../nbs/04_probes.ipynb #4630b307
 def _iht(kind, Z, y, w, b, l2, k, iters, sw=None):
     n, d = Z.shape
     smax = torch.linalg.matrix_norm(Z, ord=2)**2 / n
@@ -143,51 +179,57 @@ def _iht(kind, Z, y, w, b, l2, k, iters, sw=None):
         b = b - step * gb
     return w, b
 
+# %% ../nbs/04_probes.ipynb #418451c3
 def fit_probes(feats:torch.Tensor, # (N, D) training features
                labels:torch.Tensor, # (N,) concept values: 0/1 or continuous
                kind:str|None=None, # 'binary' or 'regression'; inferred from the labels when None
-               ks=(None,), # probe sizes: None for dense, k to keep the k largest-|w| units (iterative hard thresholding)
+               ks=(None,), # probe sizes: None for dense, k to keep the k largest-|w| units (hard thresholding)
                l2:float=1e-3, max_iter:int=500, iht_iters:int=300,
-               balance:bool=False, # binary: weigh both classes equally, for rare concepts (scored by balanced accuracy)
-               layer:str|None=None, reduce:str='pool', # where the features come from: kept by each probe, read by every method
+               balance:bool=False, # binary: weigh both classes equally, for rare concepts
+               layer:str|None=None, # the layer the features come from: kept by each probe, read by every method
+               reduce:str='pool', # how they were reduced (`reduce_activation`)
                concept:str|None=None # the concept's name
               ) -> dict:
-    "Fit one probe per k in `ks` on the same features, sharing the standardisation and the dense fit: {k: LinearProbe}."
+    "One probe per k in `ks` on the same features, sharing standardisation and dense fit: {k: LinearProbe}."
     feats, labels = torch.as_tensor(feats).double(), torch.as_tensor(labels).double().flatten()
     kind = kind or _infer_kind(labels)
     _check_probe_data(feats, labels, kind)
     d = feats.shape[1]
     bad = [k for k in ks if k is not None and k < 1]
     if bad: raise ValueError(f"k must be at least 1 (or None for a dense probe), got {bad[0]}.")
-    mean, std = feats.mean(0), feats.std(0)
-    floor = SPREAD_FLOOR * (std[std > 0].median() if (std > 0).any() else 1)
-    std = torch.where(std > 0, std.clamp_min(floor), torch.ones_like(std))   # constant units stay at zero; nearly constant ones are not blown up
+    mean, std = _standardisation(feats)
     Z = (feats - mean) / std
     sw = None
     if balance:
-        if kind != 'binary': raise ValueError("balance weighs the two classes of a binary concept; a regression probe has no classes.")
+        if kind != 'binary':
+            raise ValueError("balance weighs the two classes of a binary concept; a regression probe has no classes.")
         pos = labels.mean()
         sw = torch.where(labels > 0.5, 0.5 / pos, 0.5 / (1 - pos))   # each class carries half the loss
     w_dense, b_dense = _dense_fit(kind, Z, labels, l2, max_iter, sw)
-    rng = [0.0, 1.0] if kind == 'binary' else [labels.min().item(), labels.max().item()]   # the outputs it was fitted to
+    # the outputs it was fitted to
+    rng = [0.0, 1.0] if kind == 'binary' else [labels.min().item(), labels.max().item()]
+    notes = dict(probe_train=len(labels), **({'balanced': True} if balance else {}))
     probes = {}
     for k in ks:
-        w, b = _iht(kind, Z, labels, w_dense, b_dense, l2, k, iht_iters, sw) if k is not None and k < d else (w_dense, b_dense)
+        sparse = k is not None and k < d
+        w, b = _iht(kind, Z, labels, w_dense, b_dense, l2, k, iht_iters, sw) if sparse else (w_dense, b_dense)
         p = LinearProbe(d, kind, mean, std, layer=layer, reduce=reduce, concept=concept, range=rng,
-                        info=dict(k='all' if k is None else k, probe_train=len(labels), **({'balanced': True} if balance else {})))
+                        info=dict(k='all' if k is None else k, **notes))
         with torch.no_grad(): p.linear.weight.copy_(w.float()[None]); p.linear.bias.copy_(b.float().reshape(1))
         probes[k] = p
     return probes
 
+# %% ../nbs/04_probes.ipynb #a3ce5ff4
 def fit_probe(feats:torch.Tensor, labels:torch.Tensor, kind:str|None=None,
               k:int|None=None, # keep only the k largest-|w| units (iterative hard thresholding); None: dense
               l2:float=1e-3, max_iter:int=500, iht_iters:int=300, balance:bool=False,
-              layer:str|None=None, # the layer the features were read from: TRAK, COAR and concept backprop read it there
+              layer:str|None=None, # the layer the features were read from: TRAK, COAR and backprop read it there
               reduce:str='pool', # how they were reduced (`reduce_activation`)
               concept:str|None=None) -> LinearProbe:
-    "Fit a dense or sparse linear probe of a concept on training features; it keeps the layer and reduction it reads."
+    "Fit a dense or sparse linear probe of a concept on training features; it keeps the layer it reads."
     return fit_probes(feats, labels, kind, (k,), l2, max_iter, iht_iters, balance, layer, reduce, concept)[k]
 
+# %% ../nbs/04_probes.ipynb #b1ac4237
 def probe_metrics(probe:LinearProbe, feats:torch.Tensor, labels:torch.Tensor) -> dict:
     "Held-out accuracy and balanced accuracy (binary) or R² (regression)."
     labels = torch.as_tensor(labels).float().flatten()
@@ -198,9 +240,10 @@ def probe_metrics(probe:LinearProbe, feats:torch.Tensor, labels:torch.Tensor) ->
         return dict(accuracy=(pred == labels).float().mean().item(), balanced_accuracy=((tpr + tnr) / 2).item())
     return dict(r2=(1 - ((pred - labels)**2).sum() / ((labels - labels.mean())**2).sum()).item())
 
-# %% ../nbs/04_probes.ipynb #6c1d8175
+# %% ../nbs/04_probes.ipynb #6ff8140a
 def _subsample(n, m, seed, part):
-    return torch.arange(n) if m is None or m >= n else torch.randperm(n, generator=seed_generator(seed, 'subsample', part))[:m].sort().values
+    if m is None or m >= n: return torch.arange(n)
+    return torch.randperm(n, generator=seed_generator(seed, 'subsample', part))[:m].sort().values
 
 @dataclass
 class ConceptFeatures:
@@ -209,23 +252,47 @@ class ConceptFeatures:
     train_idx: torch.Tensor; test_idx: torch.Tensor  # rows of the concept's train and test splits
     train: dict; test: dict                          # layer -> (n, D) features
 
+# %% ../nbs/04_probes.ipynb #d8710e51
 def concept_features(model:nn.Module, concept, # a `ConceptData`
                      layers=None, # layer names; default: `model.block_names`
-                     reduce:str='pool', probe_train:int|None=5000, probe_test:int|None=2000, seed:int=0) -> ConceptFeatures:
+                     reduce:str='pool', probe_train:int|None=5000, probe_test:int|None=2000,
+                     seed:int=0) -> ConceptFeatures:
     "Features of random subsets of `concept`'s train and test splits on every layer, from one pass each."
     layers = list([layers] if isinstance(layers, str) else layers or getattr(model, 'block_names', None) or [])
     if not layers: raise ValueError("Name the layers to probe (the model has no `block_names`).")
     resolve_layers(model, layers)
-    tr, te = _subsample(len(concept.x_train), probe_train, seed, 'train'), _subsample(len(concept.x_test), probe_test, seed, 'test')
-    return ConceptFeatures(concept.name, reduce, layers, tr, te, layer_features(model, concept.x_train[tr], layers, reduce),
+    tr = _subsample(len(concept.x_train), probe_train, seed, 'train')
+    te = _subsample(len(concept.x_test), probe_test, seed, 'test')
+    return ConceptFeatures(concept.name, reduce, layers, tr, te,
+                           layer_features(model, concept.x_train[tr], layers, reduce),
                            layer_features(model, concept.x_test[te], layers, reduce))
 
+# %% ../nbs/04_probes.ipynb #5f65a7c2
 def layer_probes(feats:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e-3, balance:bool=False) -> dict:
     "`fit_probes` on one layer of `feats`; each probe knows its concept, layer, reduction, range and k."
-    if layer not in feats.train: raise UnknownLayerError(f"No features of layer {layer!r}; these were collected: {feats.layers}.")
+    if layer not in feats.train:
+        raise UnknownLayerError(f"No features of layer {layer!r}; these were collected: {feats.layers}.")
     return fit_probes(feats.train[layer], concept.c_train[feats.train_idx], concept.kind, ks, l2=l2, balance=balance,
                       layer=layer, reduce=feats.reduce, concept=concept.name)
 
+# %% ../nbs/04_probes.ipynb #153234b9
+def unit_table(probe:LinearProbe,
+               feats:ConceptFeatures, # the features the probe was fitted on (`concept_features`)
+               concept, # the `ConceptData` of those features
+               layer:str|None=None, # default: the layer the probe reads
+               n:int=10 # how many units, largest |weight| first
+              ) -> pd.DataFrame:
+    "The probe's top units: index, weight, and the unit's own correlation with the concept on the training rows."
+    layer = layer or probe.layer
+    if layer not in feats.train:
+        raise UnknownLayerError(f"No features of layer {layer!r}; these were collected: {feats.layers}.")
+    units = probe.units[:n]
+    z, y = feats.train[layer][:, units], concept.c_train[feats.train_idx].float()
+    corr = pearson(z, y[:, None].expand_as(z))
+    return pd.DataFrame(dict(unit=units.tolist(), weight=probe.linear.weight[0, units].tolist(),
+                             corr_with_concept=corr.tolist()))
+
+# %% ../nbs/04_probes.ipynb #75c7db20
 def probe_layers(model:nn.Module, concept, # a `ConceptData`
                  layers=None, # layer names; default: `model.block_names`
                  ks=(1, 5, 20), # sparse probe sizes; a dense probe is always fitted ('all')
@@ -238,21 +305,25 @@ def probe_layers(model:nn.Module, concept, # a `ConceptData`
     for depth, layer in enumerate(feats.layers):
         d = feats.train[layer].shape[1]
         for k, p in layer_probes(feats, concept, layer, [None] + [k for k in ks if k < d], l2, balance).items():
-            rows.append(dict(concept=concept.name, layer=layer, depth=depth, k=p.info['k'], n_units=d,
-                             **probe_metrics(p, feats.test[layer], concept.c_test[feats.test_idx]), units=p.units[:10].tolist()))
+            metrics = probe_metrics(p, feats.test[layer], concept.c_test[feats.test_idx])
+            rows.append(dict(concept=concept.name, layer=layer, depth=depth, k=p.info['k'], n_units=d, **metrics,
+                             units=p.units[:10].tolist()))
     return pd.DataFrame(rows)
 
+# %% ../nbs/04_probes.ipynb #b250c7e7
 def probe_ensemble(models:list, concept, progress:bool=True, **kw) -> pd.DataFrame:
     "`probe_layers` for every member; the rows carry a `member` column."
-    return pd.concat([probe_layers(m, concept, **kw).assign(member=i)
-                      for i, m in enumerate(tqdm(models, desc=f'probing {concept.name}', disable=not progress))], ignore_index=True)
+    bar = tqdm(models, desc=f'probing {concept.name}', disable=not progress)
+    return pd.concat([probe_layers(m, concept, **kw).assign(member=i) for i, m in enumerate(bar)], ignore_index=True)
 
 def summarize_sweep(df:pd.DataFrame, metric:str|None=None) -> pd.DataFrame:
     "Mean and standard deviation of `metric` over members, per layer and k."
     metric = metric or ('accuracy' if 'accuracy' in df else 'r2')
     g = df.groupby(['concept', 'depth', 'layer', 'k'], sort=False)[metric]
-    return g.agg(['mean', 'std', 'count']).reset_index().rename(columns={'mean': metric, 'std': f'{metric}_sd', 'count': 'members'})
+    names = {'mean': metric, 'std': f'{metric}_sd', 'count': 'members'}
+    return g.agg(['mean', 'std', 'count']).reset_index().rename(columns=names)
 
+# %% ../nbs/04_probes.ipynb #60c00a3a
 def plot_depth(df:pd.DataFrame, metric:str|None=None, ax=None, title:str|None=None, mark_layer:str|None=None):
     "Probe metric against depth, one line per k (dense and sparse), with ±1 sd over members."
     import matplotlib.pyplot as plt
@@ -260,18 +331,22 @@ def plot_depth(df:pd.DataFrame, metric:str|None=None, ax=None, title:str|None=No
     if ax is None: _, ax = plt.subplots(figsize=(6, 3.2))
     for k, g in s.groupby('k', sort=False):
         g = g.sort_values('depth')
-        ax.errorbar(g.depth, g[metric], yerr=g[f'{metric}_sd'].fillna(0), marker='o', capsize=3, label=f'k={k}' if k != 'all' else 'dense')
+        ax.errorbar(g.depth, g[metric], yerr=g[f'{metric}_sd'].fillna(0), marker='o', capsize=3,
+                    label=f'k={k}' if k != 'all' else 'dense')
     layers = s.drop_duplicates('depth').sort_values('depth')
     ax.set_xticks(layers.depth, layers.layer, rotation=30, ha='right', fontsize=8)
-    if mark_layer is not None and mark_layer in set(layers.layer): ax.axvline(layers.set_index('layer').depth[mark_layer], color='grey', ls='--', lw=1)
-    ax.set_ylabel(metric); ax.set_title(title or f"{s.concept.iloc[0]}: probe {metric} by depth", fontsize=10); ax.legend(fontsize=7)
+    if mark_layer is not None and mark_layer in set(layers.layer):
+        ax.axvline(layers.set_index('layer').depth[mark_layer], color='grey', ls='--', lw=1)
+    ax.set_ylabel(metric); ax.set_title(title or f"{s.concept.iloc[0]}: probe {metric} by depth", fontsize=10)
+    ax.legend(fontsize=7)
     ax.figure.tight_layout()
     return ax
 
 # %% ../nbs/04_probes.ipynb #9f2824b5
 def save_probe(store:ArtifactStore, name:str, probe:LinearProbe, config) -> Path:
     "Store `probe` (weights, standardisation, kind and `info`) as artifact `name` made with `config`."
-    if not isinstance(probe, LinearProbe): raise TypeError(f"save_probe stores a LinearProbe, not {type(probe).__name__}.")
+    if not isinstance(probe, LinearProbe):
+        raise TypeError(f"save_probe stores a LinearProbe, not {type(probe).__name__}.")
     obj = dict(state={k: v.detach().cpu() for k, v in probe.state_dict().items()}, kind=probe.kind, info=probe.info)
     return store.save(name, obj, config, probe=dict(kind=probe.kind, **probe.info))
 
@@ -280,24 +355,27 @@ def load_probe(store:ArtifactStore, name:str, config) -> LinearProbe:
     obj = store.load(name, config)
     if not (isinstance(obj, dict) and {'state', 'kind', 'info'} <= set(obj)):
         raise ValueError(f"Artifact {name!r} is not a probe saved by save_probe; it holds {type(obj).__name__}.")
-    p = LinearProbe(obj['state']['mean'].numel(), obj['kind'], info=obj['info'])   # the info carries layer, reduce, concept and range
+    # the info carries layer, reduce, concept and range
+    p = LinearProbe(obj['state']['mean'].numel(), obj['kind'], info=obj['info'])
     p.load_state_dict(obj['state'])
     return p.eval()
 
-# %% ../nbs/04_probes.ipynb #ecca9747
+# %% ../nbs/04_probes.ipynb #421ffed3
 class ProbeExplorer(Explorer):
-    "Pick a concept, a layer and k: accuracy against depth with the layer marked, the probe's top units, and the examples it scores most and least concept-like."
+    "Pick a concept, a layer and k: accuracy by depth, the probe's top units, its most and least concept-like inputs."
     def __init__(self, models, # a model, a list of models or an `Ensemble`
                  concepts, # `ConceptData`s, as a list or {name: ConceptData}
-                 sweeps:dict|None=None, # {concept name: `probe_ensemble` table}; missing ones are computed on first use
+                 sweeps:dict|None=None, # {concept name: `probe_ensemble` table}; others are computed on first use
                  ks=(1, 5, 20), # sparse sizes offered next to 'all'
                  layers=None, # default: the model's `block_names`
                  member:int=0, # the member whose probes are shown
-                 reduce:str='pool', probe_train:int|None=3000, probe_test:int|None=1000, n_show:int=8, seed:int=0, l2:float=1e-3):
+                 reduce:str='pool', probe_train:int|None=3000, probe_test:int|None=1000, n_show:int=8, seed:int=0,
+                 l2:float=1e-3):
         import ipywidgets as W
         models = getattr(models, 'models', models)
         self.models = list(models) if isinstance(models, (list, tuple)) else [models]
-        if not 0 <= member < len(self.models): raise ValueError(f"member {member} does not exist: there are {len(self.models)} models.")
+        if not 0 <= member < len(self.models):
+            raise ValueError(f"member {member} does not exist: there are {len(self.models)} models.")
         concepts = list(concepts.values()) if isinstance(concepts, dict) else list(concepts)
         if not concepts: raise ValueError("Give at least one concept (a ConceptData).")
         self.concepts = {c.name: c for c in concepts}
@@ -307,72 +385,91 @@ class ProbeExplorer(Explorer):
         resolve_layers(self.model, self.layers)
         self.sweeps = dict(sweeps or {})
         unknown = set(self.sweeps) - set(self.concepts)
-        if unknown: raise ValueError(f"Sweeps for concepts that were not given: {sorted(unknown)}; concepts are {list(self.concepts)}.")
+        if unknown: raise ValueError(f"Sweeps for concepts that were not given: {sorted(unknown)}; "
+                                     f"concepts are {list(self.concepts)}.")
         self.ks = [k for k in ks if k != 'all']
         self.kw = dict(reduce=reduce, probe_train=probe_train, probe_test=probe_test, seed=seed)
         self.n_show, self.l2 = n_show, l2
         self._features, self._probes, self.state = {}, {}, {}
-        controls = dict(concept=W.Dropdown(options=list(self.concepts), description='concept'),
-                        layer=W.Dropdown(options=self.layers, value=self.layers[len(self.layers) // 2], description='layer'),
+        layer = W.Dropdown(options=self.layers, value=self.layers[len(self.layers) // 2], description='layer')
+        controls = dict(concept=W.Dropdown(options=list(self.concepts), description='concept'), layer=layer,
                         k=W.Dropdown(options=['all'] + self.ks, value='all', description='k'))
         self.depth_plot, self.summary, self.units_table = W.Image(format='png'), W.HTML(), W.HTML()
         self.examples, self.rows_table = W.Image(format='png'), W.HTML()
-        super().__init__(controls, [W.HBox([self.depth_plot, W.VBox([self.summary, self.units_table])]), self.examples, self.rows_table])
+        top = W.HBox([self.depth_plot, W.VBox([self.summary, self.units_table])])
+        super().__init__(controls, [top, self.examples, self.rows_table])
         self.refresh()
 
-    def features(self, concept:str) -> ConceptFeatures:
-        if concept not in self._features:
-            self._features[concept] = concept_features(self.model, self.concepts[concept], self.layers, **self.kw)
-        return self._features[concept]
+# %% ../nbs/04_probes.ipynb #1ffed757
+@patch
+def features(self:ProbeExplorer, concept:str) -> ConceptFeatures:
+    "The member's features of `concept` on every layer, collected on first use and kept."
+    if concept not in self._features:
+        self._features[concept] = concept_features(self.model, self.concepts[concept], self.layers, **self.kw)
+    return self._features[concept]
 
-    def probe(self, concept:str, layer:str, k='all') -> LinearProbe:
-        "The probe shown for `concept`, `layer` and `k`: all ks of a layer are fitted together and kept."
-        if (concept, layer) not in self._probes:
-            d = self.features(concept).train[layer].shape[1]
-            self._probes[concept, layer] = {p.info['k']: p for p in layer_probes(
-                self.features(concept), self.concepts[concept], layer, [None] + [k for k in self.ks if k < d], self.l2).values()}
-        probes = self._probes[concept, layer]
-        if k not in probes: raise ValueError(f"Layer {layer!r} has only {self.features(concept).train[layer].shape[1]} units, so there is no k={k} probe; pick a smaller k or 'all'.")
-        return probes[k]
+@patch
+def sweep(self:ProbeExplorer, concept:str) -> pd.DataFrame:
+    "The sweep of `concept` over the members: the one passed in, or computed on first use and kept."
+    if concept not in self.sweeps:
+        self.sweeps[concept] = probe_ensemble(self.models, self.concepts[concept], layers=self.layers, ks=self.ks,
+                                              l2=self.l2, progress=False, **self.kw)
+    return self.sweeps[concept]
 
-    def sweep(self, concept:str) -> pd.DataFrame:
-        if concept not in self.sweeps:
-            self.sweeps[concept] = probe_ensemble(self.models, self.concepts[concept], layers=self.layers, ks=self.ks, l2=self.l2, progress=False, **self.kw)
-        return self.sweeps[concept]
+# %% ../nbs/04_probes.ipynb #a7ab3dd4
+@patch
+def probe(self:ProbeExplorer, concept:str, layer:str, k='all') -> LinearProbe:
+    "The probe shown for `concept`, `layer` and `k`: all ks of a layer are fitted together and kept."
+    if (concept, layer) not in self._probes:
+        feats = self.features(concept)
+        ks = [None] + [k for k in self.ks if k < feats.train[layer].shape[1]]
+        fitted = layer_probes(feats, self.concepts[concept], layer, ks, self.l2)
+        self._probes[concept, layer] = {p.info['k']: p for p in fitted.values()}
+    probes = self._probes[concept, layer]
+    if k not in probes:
+        raise ValueError(f"Layer {layer!r} has only {self.features(concept).train[layer].shape[1]} units, "
+                         f"so there is no k={k} probe; pick a smaller k or 'all'.")
+    return probes[k]
 
-    def render(self, concept, layer, k):
-        c, feats = self.concepts[concept], self.features(concept)
-        p = self.probe(concept, layer, k)
-        ftr, fte = feats.train[layer], feats.test[layer]
-        metrics = probe_metrics(p, fte, c.c_test[feats.test_idx])
-        metric = 'accuracy' if c.kind == 'binary' else 'r2'
-        ax = plot_depth(self.sweep(concept), metric, mark_layer=layer)
-        self.depth_plot.value = fig_png(ax.figure)
-        # top units: weight, and the unit's own correlation with the concept on the training subset
-        units = p.units[:10]
-        y = c.c_train[feats.train_idx].float()
-        z = ftr[:, units].float()
-        corr = ((z - z.mean(0)) * (y - y.mean())[:, None]).mean(0) / (z.std(0, unbiased=False) * y.std(unbiased=False)).clamp_min(1e-12)
-        table = pd.DataFrame(dict(unit=units.tolist(), weight=p.linear.weight[0, units].tolist(), corr_with_concept=corr.tolist()))
-        self.units_table.value = f"<b>top units</b> (of {len(p.units)} used, {ftr.shape[1]} in the layer)" + table.round(3).to_html(index=False)
-        self.summary.value = (f"<b>{concept}</b> on <code>{layer}</code>, k={k}, member {self.member}: "
-                              + ', '.join(f"{m} {v:.3f}" for m, v in metrics.items()) + f" on {len(feats.test_idx)} held-out examples")
-        # the held-out examples the probe scores most and least concept-like
-        with torch.no_grad(): scores = p(fte)
-        order = scores.argsort(descending=True)
-        n = min(self.n_show, len(order) // 2)
-        most, least = order[:n], order[-n:].flip(0)
-        rows = feats.test_idx[torch.cat([most, least])]
-        x, truth = c.x_test[rows], c.c_test[rows]
-        titles = [f"{s:+.2f} ({'yes' if t else 'no'})" if c.kind == 'binary' else f"{s:.2f} ({t:.2f})"
-                  for s, t in zip(scores[torch.cat([most, least])].tolist(), truth.tolist())]
-        if x.ndim >= 3:
-            from concept_attrib.data import show_images
-            fig = show_images(x, titles, ncols=n, size=1.1, suptitle=f"top row: most {concept}-like by the probe; bottom row: least (score, truth)")
-            self.examples.value, self.rows_table.value = fig_png(fig), ''
-        else:
-            cols = c.info.get('features') or [f'x{i}' for i in range(x.shape[1])]
-            df = pd.DataFrame(x.numpy(), columns=cols[:x.shape[1]]).assign(score=scores[torch.cat([most, least])].numpy(), truth=truth.numpy())
-            df.insert(0, 'rank', ['most'] * n + ['least'] * n)
-            self.examples.value, self.rows_table.value = b'', df.round(3).to_html(index=False)
-        self.state = dict(concept=concept, layer=layer, k=k, metrics=metrics, units=units.tolist(), most=feats.test_idx[most].tolist(), least=feats.test_idx[least].tolist())
+# %% ../nbs/04_probes.ipynb #9e0ee43d
+@patch
+def _show_examples(self:ProbeExplorer, concept:str, p:LinearProbe, feats:ConceptFeatures, layer:str):
+    c = self.concepts[concept]
+    with torch.no_grad(): scores = p(feats.test[layer])
+    order = scores.argsort(descending=True)
+    n = min(self.n_show, len(order) // 2)
+    most, least = order[:n], order[-n:].flip(0)
+    shown = torch.cat([most, least])
+    x, truth = c.x_test[feats.test_idx[shown]], c.c_test[feats.test_idx[shown]]
+    titles = [f"{s:+.2f} ({'yes' if t else 'no'})" if c.kind == 'binary' else f"{s:.2f} ({t:.2f})"
+              for s, t in zip(scores[shown].tolist(), truth.tolist())]
+    if x.ndim >= 3:
+        from concept_attrib.data import show_images
+        fig = show_images(x, titles, ncols=n, size=1.1,
+                          suptitle=f"top row: most {concept}-like by the probe; bottom row: least (score, truth)")
+        self.examples.value, self.rows_table.value = fig_png(fig), ''
+    else:
+        cols = c.info.get('features') or [f'x{i}' for i in range(x.shape[1])]
+        df = pd.DataFrame(x.numpy(), columns=cols[:x.shape[1]])
+        df = df.assign(score=scores[shown].numpy(), truth=truth.numpy())
+        df.insert(0, 'rank', ['most'] * n + ['least'] * n)
+        self.examples.value, self.rows_table.value = b'', df.round(3).to_html(index=False)
+    return feats.test_idx[most].tolist(), feats.test_idx[least].tolist()
+
+# %% ../nbs/04_probes.ipynb #ccef2322
+@patch
+def render(self:ProbeExplorer, concept, layer, k):
+    c, feats = self.concepts[concept], self.features(concept)
+    p = self.probe(concept, layer, k)
+    metrics = probe_metrics(p, feats.test[layer], c.c_test[feats.test_idx])
+    ax = plot_depth(self.sweep(concept), 'accuracy' if c.kind == 'binary' else 'r2', mark_layer=layer)
+    self.depth_plot.value = fig_png(ax.figure)
+    units = unit_table(p, feats, c, layer)
+    self.units_table.value = (f"<b>top units</b> (of {len(p.units)} used, {feats.train[layer].shape[1]} in the layer)"
+                              + units.round(3).to_html(index=False))
+    self.summary.value = (f"<b>{concept}</b> on <code>{layer}</code>, k={k}, member {self.member}: "
+                          + ', '.join(f"{m} {v:.3f}" for m, v in metrics.items())
+                          + f" on {len(feats.test_idx)} held-out examples")
+    most, least = self._show_examples(concept, p, feats, layer)
+    self.state = dict(concept=concept, layer=layer, k=k, metrics=metrics, units=units.unit.tolist(),
+                      most=most, least=least)

@@ -19,7 +19,7 @@ def export_cells(nbs=ROOT/'nbs'):
 def code_lines(pkg=ROOT/'concept_attrib'):
     "Non-blank lines of the generated modules (without the nbdev index)."
     return [l for f in sorted(pkg.glob('*.py')) if f.name != '_modidx.py' for l in f.read_text().splitlines()
-            if l.strip() and not l.lstrip().startswith('# %% ')]
+            if l.strip() and not l.startswith(('# %% ', '__all__'))]
 
 
 def functions(pkg=ROOT/'concept_attrib'):

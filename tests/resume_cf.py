@@ -1,6 +1,6 @@
 """A small counterfactual run killed part-way, resumed, and compared with an uninterrupted one.
 
-Used by tests/test_counterfactual.py and bench/counterfactual.py. Run as a script (`python tests/resume_cf.py STORE OUT.json`)
+Used by tests/test_counterfactual.py. Run as a script (`python tests/resume_cf.py STORE OUT.json`)
 it trains one member on 300 Fashion-MNIST images, attributes footwear at `stage3.0` with TRAK, then retrains 8 models
 (k = 0 and 30; 2 members; 2 random draws) in 2 one-thread workers, keeping every job in STORE, and writes the result
 table and how many jobs ran to OUT.json.

@@ -26,7 +26,7 @@ ProbeExplorer(ens, [concept_dataset(c, fashion) for c in ('footwear', 'brightnes
 from concept_attrib.attribution import TRAK, AttributionExplorer
 idx = torch.arange(500)
 ens = train_ensemble(SmallResNet(width=8), fashion, members=2, epochs=1, train_idx=idx, batch_size=64, progress=False)
-trak = TRAK(ens, fashion, train_idx=idx, proj_dim=128, store=store, progress=False)
+trak = TRAK(ens, fashion, train_idx=idx, proj_dim=128, store=store, progress=False).featurize()
 AttributionExplorer(trak, [concept_dataset(c, fashion) for c in ('footwear', 'high_low_frequency')], n_targets=20, classes=fashion.classes,
                     probe_kw=dict(probe_train=1000, probe_test=200))""",
  'ablation_explorer': FASHION + """from concept_attrib.models import SmallResNet, train_ensemble

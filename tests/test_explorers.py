@@ -43,7 +43,8 @@ def attribution_explorer(fashion, tmp_path_factory):
     from concept_attrib.attribution import TRAK, AttributionExplorer
     idx = torch.arange(500)
     ens = train_ensemble(SmallResNet(width=8), fashion, members=2, epochs=1, train_idx=idx, batch_size=64, progress=False)
-    trak = TRAK(ens, fashion, train_idx=idx, proj_dim=128, store=ArtifactStore(tmp_path_factory.mktemp('store')), progress=False)
+    trak = TRAK(ens, fashion, train_idx=idx, proj_dim=128, store=ArtifactStore(tmp_path_factory.mktemp('store')),
+                progress=False).featurize()
     concepts = [concept_dataset(c, fashion) for c in ('footwear', 'high_low_frequency')]
     return AttributionExplorer(trak, concepts, n_targets=20, classes=fashion.classes, probe_kw=dict(probe_train=1000, probe_test=200))
 

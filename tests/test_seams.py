@@ -109,8 +109,9 @@ def test_explorers_draw_rgb_non_square_images(user_setup, user_data, tmp_path):
     assert pe.error is None and colourful(pe.examples.value)
     idx = torch.arange(300)
     ens = train_ensemble(UserCNN, user_data, members=1, epochs=1, train_idx=idx, batch_size=64, progress=False)
-    trak = TRAK(ens, user_data, train_idx=idx, proj_dim=64, store=ArtifactStore(tmp_path/'s'), progress=False)
-    ae_ex = AttributionExplorer(trak, [c], layers=['body.2'], n_targets=10, classes=user_data.classes, probe_kw=dict(probe_train=600, probe_test=200))
+    trak = TRAK(ens, user_data, train_idx=idx, proj_dim=64, store=ArtifactStore(tmp_path/'s'), progress=False).featurize()
+    ae_ex = AttributionExplorer(trak, [c], layers=['body.2'], n_targets=10, classes=user_data.classes,
+                                probe_kw=dict(probe_train=600, probe_test=200))
     assert ae_ex.error is None and colourful(ae_ex.grid.value)
     attr = ae_ex.result('bright', 'body.2')
     cf = counterfactual(UserCNN, user_data, idx, [attr], ks=(30,), draws=1, retrainings=1, layers=['body.2'], probe_train=400, probe_test=200,

@@ -10,7 +10,6 @@
   5 epochs on 10,000 Fashion-MNIST images, 200 test examples, 1,280 + 300 masks at α = 5%).
 """
 import os, statistics, sys, tempfile, time, warnings
-sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != os.path.dirname(os.path.abspath(__file__))]   # bench/trak.py would shadow traker
 warnings.filterwarnings('ignore')
 import torch
 from concept_attrib.core import ArtifactStore

@@ -5,13 +5,8 @@
   frequency probed on every layer), run by `run_jobs` in 2 worker processes with one torch thread each, against
   one process running them one after another with torch's default threads; time of the one process / time of the
   workers, median over REPEATS, both timed in the same run.
-- `resume_identical`: 1 when a small counterfactual run killed after 3 of its 8 jobs and then resumed reruns only the
-  unfinished jobs and gives exactly the table of an uninterrupted run (tests/resume_cf.py), else 0.
 """
-import os, statistics, sys, tempfile, time, warnings
-# keep this folder off the path: bench/trak.py would shadow the traker package
-sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != os.path.dirname(os.path.abspath(__file__))]
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tests'))
+import os, statistics, sys, time, warnings
 warnings.filterwarnings('ignore')
 import torch
 from concept_attrib.core import seed_generator
@@ -34,12 +29,5 @@ def main():
         print(f"# repeat {rep+1}: one process ({torch.get_num_threads()} threads) {t_one:.1f}s, 2 one-thread workers {t_two:.1f}s, "
               f"ratio {t_one/t_two:.2f}; task accuracy {one[0][0]['task']:.4f} vs {two[0][0]['task']:.4f}", file=sys.stderr, flush=True)
     print(f"local_parallel_speedup: {statistics.median(ratios):.2f}", flush=True)
-    from resume_cf import resume_check, N_JOBS
-    with tempfile.TemporaryDirectory() as tmp:
-        r = resume_check(tmp)
-    ok = (r['killed'] and r['resumed']['jobs_reused'] == r['done_before_kill'] and r['resumed']['jobs_run'] == N_JOBS - r['done_before_kill']
-          and r['resumed']['table'] == r['full']['table'])
-    print(f"# killed after {r['done_before_kill']} of {N_JOBS} jobs; resumed run ran {r['resumed']['jobs_run']}, read back {r['resumed']['jobs_reused']}", file=sys.stderr)
-    print(f"resume_identical: {int(ok)}", flush=True)
 
 if __name__ == '__main__': main()

@@ -10,12 +10,11 @@
 
 The value network, its positions and probes follow the chess notebook (300 games, 6 epochs, balanced dense probes on
 the flattened activations of each concept's best block). Positions and the network are kept in the artifact store, so
-a rerun only retrainings the measured parts.
+a rerun only repeats the measured parts.
 """
-import os, statistics, sys, tempfile, time, warnings
-sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != os.path.dirname(os.path.abspath(__file__))]   # bench/trak.py would shadow traker
+import os, statistics, sys, tempfile, warnings
 warnings.filterwarnings('ignore')
-import numpy as np, pandas as pd
+import numpy as np
 from concept_attrib.core import ArtifactStore
 from concept_attrib.models import train
 from concept_attrib.probes import concept_features, layer_probes, probe_metrics

@@ -11,7 +11,6 @@
   Each MLP's values go to stderr.
 """
 import os, statistics, sys, time, warnings
-sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != os.path.dirname(os.path.abspath(__file__))]   # bench/trak.py would shadow traker
 warnings.filterwarnings('ignore')
 import pandas as pd
 from concept_attrib.data import load_california_housing, california_split, concept_dataset

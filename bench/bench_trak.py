@@ -14,7 +14,6 @@ Medians over REPEATS for the timings.
 """
 import os, sys, time, statistics, tempfile, warnings
 # this file is named trak.py: keep its folder off the path so that `import trak` finds the traker package
-sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != os.path.dirname(os.path.abspath(__file__))]
 warnings.filterwarnings('ignore')
 import numpy as np, torch
 from concept_attrib.core import ArtifactStore
