@@ -18,8 +18,8 @@ import numpy as np
 from concept_attrib.core import ArtifactStore
 from concept_attrib.models import train
 from concept_attrib.probes import concept_features, layer_probes, probe_metrics
-from concept_attrib.chess import (generate_positions, chess_dataset, chess_concept_data, ChessCNN, chess_backprop, random_edits,
-                                  CHESS_CONCEPTS)
+from concept_attrib.chess import (generate_positions, chess_dataset, chess_concept_data, ChessCNN,
+                                  chess_backprop, random_edits, CHESS_CONCEPTS)
 
 REPEATS = int(os.environ.get('BENCH_REPEATS', 3))
 CONCEPTS = ['material_advantage', 'passed_pawn', 'queen_attacked', 'in_check']
@@ -33,7 +33,8 @@ def main():
     store = ArtifactStore()
     games = generate_positions(n_games=300, store=store, progress=False)
     cds = chess_dataset(games)
-    value = train(ChessCNN(), cds, epochs=6, batch_size=128, lr=0.01, progress=False, store=store, name='bench/chess_value')
+    value = train(ChessCNN(), cds, epochs=6, batch_size=128, lr=0.01, progress=False, store=store,
+                  name='bench/chess_value')
     legal, achieved, control = [], {}, {}
     for name in CONCEPTS:
         cd = chess_concept_data(cds, name)
@@ -46,8 +47,10 @@ def main():
         legal += [r.after.is_valid() for r in res]
         achieved[name] = [r.truth_after for r in res]
         control[name] = [CHESS_CONCEPTS[name](b) for b in random_edits(absent, [len(r.edits) for r in res])]
-        print(f"# {name} on {layer} (balanced accuracy {scored[layer][1]:.3f}): probe {np.mean([r.probe_before for r in res]):.3f} -> "
-              f"{np.mean([r.probe_after for r in res]):.3f}, {np.mean([len(r.edits) for r in res]):.2f} edits", file=sys.stderr, flush=True)
+        print(f"# {name} on {layer} (balanced accuracy {scored[layer][1]:.3f}): "
+              f"probe {np.mean([r.probe_before for r in res]):.3f} -> "
+              f"{np.mean([r.probe_after for r in res]):.3f}, "
+              f"{np.mean([len(r.edits) for r in res]):.2f} edits", file=sys.stderr, flush=True)
     print(f"legal_rate: {np.mean(legal):.4f}")
     print(f"concept_achieved_rate: {np.mean(sum(achieved.values(), [])):.4f}")
     print(f"random_edits_achieved_rate: {np.mean(sum(control.values(), [])):.4f}")

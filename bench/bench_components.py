@@ -26,7 +26,8 @@ def timed(f, n):
 
 def main():
     data = load_fashion_mnist()
-    model = train(SmallResNet(width=8), data, epochs=5, train_idx=torch.arange(10_000), batch_size=64, progress=False).model.eval()
+    model = train(SmallResNet(width=8), data, epochs=5, train_idx=torch.arange(10_000), batch_size=64,
+                  progress=False).model.eval()
     comps = Components(model)
     x, M = data.test.x[:128], 8
     masks = torch.rand(M, comps.n, generator=torch.Generator().manual_seed(0)) < 0.05
@@ -42,7 +43,8 @@ def main():
     for _ in range(REPEATS):
         t_plain, t_mask, t_copy = timed(plain, 10), timed(masked, 10), timed(copies, 3)
         over_fwd.append(t_plain / t_mask); over_copy.append(t_copy / t_mask)
-        print(f"# plain {t_plain*1e3:.1f} ms, masked {t_mask*1e3:.1f} ms, deep copies {t_copy*1e3:.1f} ms per {M} masks x {len(x)} examples", file=sys.stderr, flush=True)
+        print(f"# plain {t_plain*1e3:.1f} ms, masked {t_mask*1e3:.1f} ms, deep copies {t_copy*1e3:.1f} ms "
+              f"per {M} masks x {len(x)} examples", file=sys.stderr, flush=True)
     print(f"ablation_over_forward: {statistics.median(over_fwd):.2f}", flush=True)
     print(f"hooks_over_deepcopy: {statistics.median(over_copy):.2f}", flush=True)
     store = ArtifactStore(tempfile.mkdtemp())

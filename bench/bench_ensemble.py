@@ -29,7 +29,8 @@ def speedup(data, width, batch_size, n_train, epochs, label):
         seq = [train(SmallResNet(width=width), data, seed=s, progress=False, **kw).test_metric for s in range(K)]
         t_seq = time.perf_counter() - t0
         t0 = time.perf_counter()
-        ens = train_ensemble(SmallResNet(width=width), data, members=K, stack=STACK or None, workers=WORKERS, progress=False, **kw)
+        ens = train_ensemble(SmallResNet(width=width), data, members=K, stack=STACK or None, workers=WORKERS,
+                             progress=False, **kw)
         t_ens = time.perf_counter() - t0
         ratios.append(t_seq / t_ens)
         print(f"# {label} repeat {rep+1}: sequential {t_seq:.1f}s, ensemble {t_ens:.1f}s, ratio {t_seq/t_ens:.2f}; "
@@ -40,7 +41,9 @@ def main():
     data = load_fashion_mnist()
     print(f"ensemble_speedup: {speedup(data, 8, 64, 3000, 10, 'width 8, batch 64, 10 epochs on 3000'):.2f}", flush=True)
     if os.environ.get("BENCH_ONLY_W8"): return
-    print(f"ensemble_speedup_2_epochs: {speedup(data, 8, 64, 4000, 2, 'width 8, batch 64, 2 epochs on 4000'):.2f}", flush=True)
-    print(f"ensemble_speedup_width16_batch128: {speedup(data, 16, 128, 4000, 2, 'width 16, batch 128, 2 epochs on 4000'):.2f}", flush=True)
+    print(f"ensemble_speedup_2_epochs: "
+          f"{speedup(data, 8, 64, 4000, 2, 'width 8, batch 64, 2 epochs on 4000'):.2f}", flush=True)
+    print(f"ensemble_speedup_width16_batch128: "
+          f"{speedup(data, 16, 128, 4000, 2, 'width 16, batch 128, 2 epochs on 4000'):.2f}", flush=True)
 
 if __name__ == '__main__': main()

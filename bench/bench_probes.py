@@ -31,7 +31,8 @@ def main():
     for l in layers:
         ours = probe_metrics(fit_probe(ftr[l], fw.c_train[tr]), fte[l], fw.c_test[te])['accuracy']
         sc = StandardScaler().fit(ftr[l].numpy())
-        sk = LogisticRegression(C=1 / (1e-3 * len(tr)), max_iter=10000).fit(sc.transform(ftr[l].numpy()), fw.c_train[tr].numpy())
+        sk = LogisticRegression(C=1 / (1e-3 * len(tr)), max_iter=10000).fit(sc.transform(ftr[l].numpy()),
+                                                                            fw.c_train[tr].numpy())
         gaps.append(abs(ours - (sk.predict(sc.transform(fte[l].numpy())) == fw.c_test[te].numpy()).mean()) * 100)
     print(f"probe_sweep_seconds_per_layer: {statistics.median(times):.3f}")
     print(f"sklearn_accuracy_gap_points: {max(gaps):.2f}")

@@ -25,6 +25,8 @@ from .core import (ArtifactStore, Explorer, fig_png, resolve_layers, content_has
 from .probes import LinearProbe, concept_features, layer_probes
 from .outputs import Output, TaskMargin, Prediction, ProbeOutput, as_output, output_values
 from .core import config_hash, spearman
+from .data import as_data
+from .models import ModelFactory, as_recipe, RETRAIN_RECIPE, Recipe
 
 # %% auto #0
 __all__ = ['PROJECTORS', 'TrakOutput', 'SparseProjector', 'AttributionError', 'TRAK', 'target_outputs', 'LDSGroundTruth',
@@ -192,7 +194,6 @@ class TRAK:
         models = getattr(models, 'models', models)
         self.models = list(models) if isinstance(models, (list, tuple)) else [models]
         if not self.models: raise ValueError("TRAK needs at least one trained model.")
-        from concept_attrib.data import as_data
         data = as_data(data)
         if projector not in PROJECTORS: raise ValueError(f"projector must be one of {PROJECTORS}, not {projector!r}.")
         self.train_idx = (torch.arange(len(data.train)) if train_idx is None
@@ -219,9 +220,11 @@ class TRAK:
                              use_half_precision=False, lambda_reg=0., logging_level=logging.ERROR, grad_wrt=self.params)
         self.lambdas = {}
 
-    def __repr__(self):
-        return (f"TRAK({len(self.models)} members, {len(self.train_idx)} training examples, proj_dim={self.proj_dim}, "
-                f"{self.projector_kind} projector, in {self.dir})")
+# %% ../nbs/06_attribution.ipynb #9f94318c
+@patch
+def __repr__(self:TRAK):
+    return (f"TRAK({len(self.models)} members, {len(self.train_idx)} training examples, proj_dim={self.proj_dim}, "
+            f"{self.projector_kind} projector, in {self.dir})")
 
 # %% ../nbs/06_attribution.ipynb #666fd3ff
 @patch
@@ -374,6 +377,14 @@ def _lds_stack_job(model, data, seeds, member_idx, x, y, output=None, store=None
                         **train_kw)
     return torch.stack([output_values(r.model, x, y, output) for r in res])
 
+def _lds_runs(parts, done, m:int, retrainings:int) -> torch.Tensor:
+    "The jobs' outputs as (m, retrainings, n_targets), refusing NaN and inf."
+    outputs = {jr: o for part, out in zip(parts, done) for jr, o in zip(part, out)}
+    runs = torch.stack([torch.stack([outputs[j, r] for r in range(retrainings)]) for j in range(m)])
+    if not torch.isfinite(runs).all():
+        raise AttributionError("Some retrained models give NaN/inf target outputs; lower the learning rate.")
+    return runs
+
 # %% ../nbs/06_attribution.ipynb #8ae7b083
 def lds_ground_truth(model, # what to retrain: a model, config, factory or 'module:function' (`ModelFactory`)
                      data, train_idx, # the attributed training examples
@@ -391,13 +402,11 @@ def lds_ground_truth(model, # what to retrain: a model, config, factory or 'modu
                      recipe=None, # how each model retrains (`Recipe`); default `RETRAIN_RECIPE`
                      **train_kw) -> LDSGroundTruth:
     "Retrain on m random α-subsets and record the targets' outputs; cached in `store` and resumable model by model."
-    from concept_attrib.models import ModelFactory, as_recipe, RETRAIN_RECIPE, Recipe
     from concept_attrib.attribution import _lds_stack_job   # workers import the job from the package
     r = as_recipe(RETRAIN_RECIPE if recipe is None else recipe, epochs=epochs, batch_size=batch_size)
     if probe is not None and output is not None: raise ValueError("Give the probe or the output, not both.")
     out = as_output(output if output is not None else probe)
     _lds_check(m, alpha, retrainings)
-    from concept_attrib.data import as_data
     data = as_data(data)
     train_idx = torch.as_tensor(np.asarray(train_idx), dtype=torch.long); n = len(train_idx)
     store = store or ArtifactStore()
@@ -414,10 +423,7 @@ def lds_ground_truth(model, # what to retrain: a model, config, factory or 'modu
                             x=x, y=y, output=out, store=store, recipe=r, **train_kw)
     done = run_jobs(_lds_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address, progress=progress,
                     desc=f'LDS: retraining {m * retrainings} models on {alpha:.0%} subsets')
-    outputs = {jr: o for part, out in zip(parts, done) for jr, o in zip(part, out)}
-    runs_out = torch.stack([torch.stack([outputs[j, r] for r in range(retrainings)]) for j in range(m)])
-    if not torch.isfinite(runs_out).all():
-        raise AttributionError("Some retrained models give NaN/inf target outputs; lower the learning rate.")
+    runs_out = _lds_runs(parts, done, m, retrainings)
     store.save('lds/ground_truth', dict(masks=masks, runs=runs_out), cfg)
     return LDSGroundTruth(masks, runs_out.mean(1), runs_out, cfg)
 

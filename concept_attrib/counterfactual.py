@@ -165,14 +165,10 @@ def counterfactual(model, # what to retrain (`ModelFactory`): config dict, libra
                    draws:int=3, # random-k draws (the control) per k
                    retrainings:int=2, # models retrained per condition (seeds 0..retrainings-1)
                    layers=None, # where the concepts are probed again; default: every block
-                   probe_train:int=2000, # examples each probe is fitted on
-                   probe_test:int=1000, # examples each probe is scored on
-                   epochs:int|None=None, # override the recipe's
-                   batch_size:int|None=None, # override the recipe's
+                   probe_train:int=2000, probe_test:int=1000, # examples each probe is fitted and scored on
+                   epochs:int|None=None, batch_size:int|None=None, # override the recipe's
                    stack:int=1, # equal-size retrainings per job
-                   backend:str='local', # 'local' (worker processes) or 'ray'
-                   workers:int|None=None, # worker processes
-                   ray_address:str|None=None, # the Ray cluster, for `backend='ray'`
+                   backend:str='local', workers:int|None=None, ray_address:str|None=None, # how jobs run (`run_jobs`)
                    store:ArtifactStore|None=None, # keeps every finished job
                    progress:bool=True, # show a progress bar
                    concepts=None, # the user's own attributed concepts, as `ConceptData` on `data`; default: by name

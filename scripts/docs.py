@@ -68,7 +68,8 @@ def process(src:Path, dest:Path) -> Path:
         nb = read_nb(f)
         first = lambda c: c.source.lstrip().splitlines()[0] if c.source.strip() else ''
         nb.cells = [_strip(c) for c in nb.cells
-                    if not (c.cell_type == 'code' and any(first(c).replace(' ', '').startswith(d) for d in ('#|hide', '#|default_exp')))]
+                    if not (c.cell_type == 'code' and any(first(c).replace(' ', '').startswith(d)
+                                                          for d in ('#|hide', '#|default_exp')))]
         nb.cells = [c for c in nb.cells if c.source.strip()]
         write_nb(nb, out)
     return dest
@@ -79,7 +80,8 @@ def main():
     try: subprocess.run([BIN/'nbdev-sidebar', '--path', str(RUN), '--force'], check=True, cwd=ROOT)
     finally: (NBS/'nbdev.yml').write_text(kept)
     proc = process(RUN, ROOT/'_proc')
-    subprocess.run([BIN/'smalldocs', 'api', 'build', '--dir', str(proc)], check=True, cwd=ROOT)   # API pages, rendered with the rest
+    # API pages, rendered with the rest
+    subprocess.run([BIN/'smalldocs', 'api', 'build', '--dir', str(proc)], check=True, cwd=ROOT)
     if shutil.which('quarto'): subprocess.run(['quarto', 'render', str(proc)], check=True, cwd=ROOT)
     else: subprocess.run([BIN/'smalldocs', 'render', str(proc)], check=True, cwd=ROOT)
     if (proc/'_docs').exists():   # nbdev.yml's output-dir, as smalldocs resolves it
