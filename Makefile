@@ -63,6 +63,7 @@ bench: $(STAMP) system
 	$(PY) bench/bench_probes.py
 	$(PY) bench/bench_trak.py
 	$(PY) bench/bench_counterfactual.py
+	$(PY) bench/bench_planted.py
 	$(PY) bench/bench_components.py
 	$(PY) bench/bench_backprop.py
 	$(PY) bench/bench_chess.py

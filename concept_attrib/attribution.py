@@ -22,15 +22,16 @@ from trak.gradient_computers import FunctionalGradientComputer
 from .parallel import run_jobs
 from .core import (ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint,
                                  derive_seed, seed_generator)
-from .probes import LinearProbe, concept_features, layer_probes
+from .probes import LinearProbe, concept_features, layer_probes, layer_features
 from .outputs import Output, TaskMargin, Prediction, ProbeOutput, as_output, output_values
 from .core import config_hash, spearman
 from .data import as_data
 from .models import ModelFactory, as_recipe, RETRAIN_RECIPE, Recipe
 
 # %% auto #0
-__all__ = ['PROJECTORS', 'TrakOutput', 'SparseProjector', 'AttributionError', 'TRAK', 'target_outputs', 'LDSGroundTruth',
-           'lds_ground_truth', 'lds', 'ConceptAttribution', 'attribute_concept', 'AttributionExplorer']
+__all__ = ['PROJECTORS', 'TrakOutput', 'SparseProjector', 'AttributionError', 'TRAK', 'representation_similarity', 'recovery',
+           'target_outputs', 'LDSGroundTruth', 'lds_ground_truth', 'lds', 'ConceptAttribution', 'attribute_concept',
+           'AttributionExplorer']
 
 # %% ../nbs/06_attribution.ipynb #e26ff095
 class _Call(nn.Module):
@@ -268,19 +269,10 @@ def featurize(self:TRAK):
         self._finalize(mid)
     return self
 
-# %% ../nbs/06_attribution.ipynb #adc1f6e4
+# %% ../nbs/06_attribution.ipynb #235a1578
 @patch
-def score(self:TRAK,
-          x:torch.Tensor, # the targets' inputs
-          y:torch.Tensor|None=None, # their labels (only the task output reads them)
-          probe:LinearProbe|None=None, # shorthand for output=ProbeOutput(probe)
-          name:str|None=None,
-          output=None # what to attribute (see `as_output`); None: the training output
-         ) -> torch.Tensor:
-    "Scores (n_train, n_targets): how much each training example raised each target's output, averaged over members."
-    if not self.featurized:
-        raise AttributionError("Featurise the training examples first (call .featurize()): "
-                               "traker scores unfeaturised models as NaN.")
+def _targets(self:TRAK, x, y, probe, output) -> tuple:
+    "The output to attribute and the targets' inputs and labels, checked against the training inputs."
     if probe is not None and output is not None:
         raise ValueError("Give the probe or the output to attribute, not both.")
     given = output if output is not None else probe
@@ -292,8 +284,27 @@ def score(self:TRAK,
         raise ValueError(f"Give one label per target: {len(x)} inputs, {len(y)} labels.")
     if x.shape[1:] != self.x.shape[1:]:
         raise ValueError(f"Targets have shape {tuple(x.shape[1:])}, the training inputs {tuple(self.x.shape[1:])}.")
+    return out, x, y
+
+# %% ../nbs/06_attribution.ipynb #adc1f6e4
+@patch
+def score(self:TRAK,
+          x:torch.Tensor, # the targets' inputs
+          y:torch.Tensor|None=None, # their labels (only the task output reads them)
+          probe:LinearProbe|None=None, # shorthand for output=ProbeOutput(probe)
+          name:str|None=None,
+          output=None, # what to attribute (see `as_output`); None: the training output
+          loss_weighted:bool=True # traker's scores: each training example's term times its loss weight (1 − p);
+                                  # False: without it (`from_store`)
+         ) -> torch.Tensor:
+    "Scores (n_train, n_targets): how much each training example raised each target's output, averaged over members."
+    if not self.featurized:
+        raise AttributionError("Featurise the training examples first (call .featurize()): "
+                               "traker scores unfeaturised models as NaN.")
+    out, x, y = self._targets(x, y, probe, output)
     kind = 'task' if out is self.output.train else out.name
     exp = name or f"{kind}-{content_hash(x, y, config_hash(out.key()).encode())}"
+    self.experiment = (exp, len(x))   # what `from_store` reads
     self.output.target = out; self.output.scoring = True
     try:
         for mid, m in enumerate(tqdm(self.models, desc=f'scoring {kind}', disable=not self.progress)):
@@ -308,7 +319,65 @@ def score(self:TRAK,
     if bad.any():
         raise AttributionError(f"{int(bad.sum())} of {scores.numel()} scores are NaN/inf (experiment {exp!r} in "
                                f"{self.dir}); delete that folder and featurise again.")
-    return scores
+    return scores if loss_weighted else self.from_store()
+
+# %% ../nbs/06_attribution.ipynb #1ebdf62f
+@patch
+def _member_store(self:TRAK, mid:int, key:str, exp:str|None=None, n_targets:int=-1) -> torch.Tensor:
+    "One array traker stored for member `mid`: 'grads' (Φ), 'features', 'out_to_loss', or the targets' '{exp}_grads'."
+    self.traker.saver.load_current_store(mid, exp, n_targets)
+    return torch.as_tensor(np.asarray(self.traker.saver.current_store[key])).double()
+
+@patch
+def loss_weights(self:TRAK) -> torch.Tensor:
+    "Each training example's loss weight (1 − p for the task margin), mean over members: what traker's scores carry."
+    if not self.featurized: raise AttributionError("Featurise the training examples first (call .featurize()).")
+    return torch.stack([self._member_store(m, 'out_to_loss').reshape(-1)
+                        for m in range(len(self.models))]).mean(0).float()
+
+@patch
+def from_store(self:TRAK,
+               kernel:bool=True, # True: Φ(ΦᵀΦ + λI)⁻¹φₜ (TRAK); False: Φφₜ (gradient dot products)
+               loss_weighted:bool=False # times each training example's loss weight, as traker's scores are
+              ) -> torch.Tensor:
+    "Scores (n_train, n_targets) of the last targets `score` scored, formed from traker's stored arrays."
+    if getattr(self, 'experiment', None) is None:
+        raise AttributionError("Score the targets first (call .score(...)): their gradients are read from the store.")
+    exp, n = self.experiment; tot = 0
+    for mid in range(len(self.models)):
+        train = self._member_store(mid, 'features' if kernel else 'grads')
+        tot = tot + train @ self._member_store(mid, f'{exp}_grads', exp, n).T
+    s = tot / len(self.models)
+    return (s * self.loss_weights()[:, None] if loss_weighted else s).float()
+
+# %% ../nbs/06_attribution.ipynb #d454e179
+def representation_similarity(models, # a model, a list of models, or an `Ensemble`
+                              x_train:torch.Tensor, x:torch.Tensor, # training inputs, and the targets' inputs
+                              layer:str, # the layer whose (pooled) features are compared
+                              reduce:str='pool', batch_size:int=512) -> torch.Tensor:
+    "Cosine similarity (n_train, n_targets) of training and target features in `layer`, mean over members."
+    models = getattr(models, 'models', models)
+    models = list(models) if isinstance(models, (list, tuple)) else [models]
+    tot = 0
+    for m in models:
+        f = layer_features(m, torch.cat([torch.as_tensor(x_train), torch.as_tensor(x)]), [layer], reduce,
+                           batch_size)[layer]
+        f = nn.functional.normalize(f.double(), dim=1)
+        tot = tot + f[:len(x_train)] @ f[len(x_train):].T
+    return (tot / len(models)).float()
+
+def recovery(scores:torch.Tensor, # (n_train,) or (n_train, n_targets): averaged over targets
+             truth:torch.Tensor # (n_train,) boolean: the training examples known to be responsible (S)
+            ) -> dict:
+    "How well an attribution finds S: precision of S among the top |S| examples, and the ROC AUC of S."
+    from sklearn.metrics import roc_auc_score
+    s = torch.as_tensor(scores).float(); s = s.mean(1) if s.ndim == 2 else s
+    truth = torch.as_tensor(truth).bool()
+    if len(s) != len(truth): raise ValueError(f"{len(s)} scores but {len(truth)} truth labels.")
+    k = int(truth.sum())
+    if not 0 < k < len(truth): raise ValueError("S must hold some of the training examples and not all of them.")
+    return dict(precision_at_s=truth[s.topk(k).indices].float().mean().item(),
+                auc=float(roc_auc_score(truth.numpy(), s.numpy())))
 
 # %% ../nbs/06_attribution.ipynb #9bcb49c6
 def target_outputs(model:nn.Module, x:torch.Tensor, y:torch.Tensor|None=None, probe:LinearProbe|None=None,
@@ -455,7 +524,9 @@ class ConceptAttribution:
 
 # %% ../nbs/06_attribution.ipynb #8443f34f
 def attribute_concept(trak:TRAK, concept, # a `ConceptData` whose train split is `trak`'s training data
-                      probe:LinearProbe, n_targets:int=100, seed:int=0, classes=None) -> ConceptAttribution:
+                      probe:LinearProbe, n_targets:int=100, seed:int=0, classes=None,
+                      loss_weighted:bool=False # traker's loss weight on each training example's score (`TRAK.score`)
+                     ) -> ConceptAttribution:
     "Score `n_targets` of the concept's held-out examples with the probe's concept output."
     if (probe.concept or concept.name) != concept.name:
         raise ValueError(f"The probe was fitted for {probe.concept!r}, not {concept.name!r}.")
@@ -464,7 +535,7 @@ def attribute_concept(trak:TRAK, concept, # a `ConceptData` whose train split is
     if len(pool) == 0: raise ValueError(f"No held-out examples of {concept.name!r} to score.")
     g = seed_generator(seed, 'targets')
     tgt = pool[torch.randperm(len(pool), generator=g)[:n_targets]].sort().values
-    scores = trak.score(concept.x_test[tgt], concept.y_test[tgt], probe=probe)
+    scores = trak.score(concept.x_test[tgt], concept.y_test[tgt], probe=probe, loss_weighted=loss_weighted)
     return ConceptAttribution(concept.name, probe.layer, scores, trak.train_idx, trak.y, tgt, list(classes or []))
 
 # %% ../nbs/06_attribution.ipynb #073c3cbe

@@ -11,7 +11,8 @@ from pathlib import Path
 from .core import ArtifactStore
 from .data import load_fashion_mnist
 from .pipeline import (PipelineConfig, train_step, member_table, probe_step, attribute_step, retrain_step,
-                                     components_step, reproduction_table, run_pipeline)
+                                     components_step, reproduction_table, run_pipeline,
+                                     planted_step)
 
 # %% auto #0
 __all__ = ['main']
@@ -50,11 +51,16 @@ _STEPS = dict(   # step: (help, description, its option groups beyond run, ensem
     retrain=('remove top-k / random-k, retrain, re-probe',
              "The counterfactual check: remove each concept's top-k and random-k training examples, "
              "retrain and probe again.", ('attribution', 'retraining')),
+    planted=('the planted-backdoor control',
+             "Stamp a pattern on a share of the training images as a backdoor, attribute the pattern probe's output, "
+             "and check that removing the top-|S| and retraining undoes the backdoor.",
+             ('attribution', 'retraining', 'planted')),
     components=('COAR and extracted-linear on member 0',
                 'Component attribution of member 0: COAR against the extracted-linear fit, scored by LDS.',
                 ('components',)),
     demo=('the whole pipeline and its HTML report',
-          'Train, probe, attribute and retrain, then write the HTML report.', ('attribution', 'retraining')))
+          'Train, probe, attribute and retrain, run the planted control, then write the HTML report.',
+          ('attribution', 'retraining', 'planted')))
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='concept-attrib', description='Concepts, training data and components '
@@ -105,6 +111,10 @@ def main(argv=None) -> int:
     elif a.step == 'probe':
         sweep = probe_step(cfg, ens, data, store, prog)
         _show('Probes (one row per member, layer and k)', sweep.drop(columns='units'), out, 'probes.csv')
+    elif a.step == 'planted':
+        pc = planted_step(cfg, data, store, prog) or sys.exit("concept-attrib planted: --planted-share is 0")
+        _show('How each ranking finds the stamped images', pc.recovery, out, 'planted_recovery.csv')
+        _show('Removing the top-|S| against random-|S|', pc.control.summary(), out, 'planted.csv')
     elif a.step == 'components':
         kw = {name: getattr(a, opt) for opt, name in _COMPONENTS.items()}
         comp = components_step(ens, data, store, **kw, progress=prog)
@@ -116,6 +126,8 @@ def main(argv=None) -> int:
         if a.step == 'retrain':
             cf = retrain_step(cfg, atts, data, store, prog)
             _show('Counterfactual', cf.summary(), out, 'counterfactual.csv')
-            _show('What reproduced', reproduction_table(cf), out, 'reproduction.csv')
+            sweep = probe_step(cfg, ens, data, store, prog)   # read back when the probe step ran
+            _show('What reproduced (the planted control: the planted step)', reproduction_table(sweep, cf), out,
+                  'reproduction.csv')
     print(f"\n{a.step} done in {time.perf_counter() - t0:.0f}s (store: {store.root})")
     return 0

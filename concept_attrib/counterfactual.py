@@ -11,16 +11,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 from fastcore.basics import patch
 from .core import ArtifactStore, Explorer, fig_png, seed_generator
 from .data import concept_dataset, show_images
-from .models import train_stacked, ModelFactory, as_recipe, RETRAIN_RECIPE
-from .data import ConceptData
+from .models import train_stacked, ModelFactory, as_recipe, RETRAIN_RECIPE, _seeded_build
+from .data import ConceptData, PlantedData
 from .probes import concept_features, layer_probes, probe_metrics
 from .parallel import run_jobs, _data_check
+from .outputs import output_values
 
 # %% auto #0
-__all__ = ['retrain_and_probe', 'Counterfactual', 'counterfactual', 'AblationExplorer']
+__all__ = ['retrain_and_probe', 'Counterfactual', 'counterfactual', 'AblationExplorer', 'probe_gain', 'gain_layer',
+           'backdoor_success', 'planted_retrain', 'PlantedControl', 'planted_control']
 
 # %% ../nbs/07_counterfactual.ipynb #69299063
 _CONCEPTS = {}
@@ -213,10 +216,20 @@ def _ci(a, b, level=0.95):
     h = stats.t.ppf((1 + level) / 2, df) * se
     return d, d - h, d + h
 
+def _detectable(a, b, level=0.95, power=0.8):
+    "The smallest true difference of means Welch's test at `level` finds with probability `power`, at these spreads."
+    from scipy import stats
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) < 2 or len(b) < 2: return np.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    if va + vb == 0: return 0.0
+    df = (va + vb)**2 / ((va**2 / (len(a) - 1) if va else 0) + (vb**2 / (len(b) - 1) if vb else 0))
+    return float((stats.t.ppf((1 + level) / 2, df) + stats.t.ppf(power, df)) * math.sqrt(va + vb))
+
 # %% ../nbs/07_counterfactual.ipynb #2e59e556
 @patch
 def summary(self:Counterfactual, concept:str|None=None) -> pd.DataFrame:
-    "Per concept, layer and k>0: mean after top-k and random-k removal, the difference and its 95% interval."
+    "Per concept, layer and k>0: top-k and random-k means, their difference, its 95% interval, and `detectable`."
     rows = []
     for c in ([concept] if concept else self.concepts):
         t = self.table[self.table.probed == c]
@@ -229,7 +242,8 @@ def summary(self:Counterfactual, concept:str|None=None) -> pd.DataFrame:
                 rnd = tl[(tl.removal == 'random') & (tl.k == k)].value
                 d, lo, hi = _ci(top, rnd)
                 rows.append(dict(concept=c, layer=layer, k=k, full=base, top_k=top.mean(), random_k=rnd.mean(),
-                                 diff=d, ci_low=lo, ci_high=hi, n_top=len(top), n_random=len(rnd)))
+                                 diff=d, ci_low=lo, ci_high=hi, detectable=_detectable(top, rnd),
+                                 n_top=len(top), n_random=len(rnd)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/07_counterfactual.ipynb #d5ddd94d
@@ -294,3 +308,142 @@ def render(self:AblationExplorer, concept, layer, k):
         self.removed_img.value = fig_png(show_images(x, titles, ncols=8, size=1.1, suptitle=title))
     else: self.removed_img.value = b''
     self.state = dict(concept=concept, layer=layer, k=k, diff=float(row['diff']), removed=ids.tolist())
+
+# %% ../nbs/07_counterfactual.ipynb #b8a51756
+def _probe_accuracy(model, concept, layers, probe_train:int, probe_test:int) -> dict:
+    "The dense probe's held-out accuracy on each layer."
+    feats = concept_features(model.eval(), concept, layers, probe_train=probe_train, probe_test=probe_test)
+    return {L: probe_metrics(layer_probes(feats, concept, L)[None], feats.test[L],
+                             concept.c_test[feats.test_idx])['accuracy'] for L in feats.layers}
+
+def probe_gain(model, # what the members are (`ModelFactory`): built untrained at each member's seed
+               members, # the trained models: a list or an `Ensemble`
+               concept, # a binary `ConceptData`
+               seeds=None, # each member's seed; default: an `Ensemble`'s, else 0, 1, ...
+               layers=None, probe_train:int=2000, probe_test:int=1000) -> pd.DataFrame:
+    "Per member and layer: the concept probe's accuracy trained, untrained, and what training added (`gain`)."
+    factory = ModelFactory(model)
+    if seeds is None: seeds = [c['seed'] for c in getattr(members, 'configs', [])] or None
+    members = list(getattr(members, 'models', members))
+    seeds = list(range(len(members))) if seeds is None else list(seeds)
+    if len(seeds) != len(members): raise ValueError(f"{len(members)} members but {len(seeds)} seeds.")
+    rows = []
+    for i, (m, s) in enumerate(zip(members, seeds)):
+        tr = _probe_accuracy(m, concept, layers, probe_train, probe_test)
+        un = _probe_accuracy(_seeded_build(factory, s), concept, list(tr), probe_train, probe_test)
+        rows += [dict(member=i, seed=s, layer=L, trained=tr[L], untrained=un[L], gain=tr[L] - un[L]) for L in tr]
+    return pd.DataFrame(rows)
+
+def gain_layer(gain:pd.DataFrame, tolerance:float=0.05) -> str:
+    "The deepest layer whose mean gain over members is within `tolerance` of the largest."
+    g = gain.groupby('layer', sort=False).gain.mean()
+    return g[g >= g.max() - tolerance].index[-1]
+
+# %% ../nbs/07_counterfactual.ipynb #e54802cd
+def backdoor_success(model:nn.Module, planted:PlantedData, batch_size:int=500) -> float:
+    "The share of the stamped held-out images (of classes other than the target) that `model` puts in the target class."
+    if planted.target is None: raise ValueError("A neutral stamp has no target class, so no backdoor success rate.")
+    pred = output_values(model, planted.stamped.x, None, lambda m, x, y: m(x).argmax(-1).float(), batch_size)
+    return (pred == planted.target).float().mean().item()
+
+# %% ../nbs/07_counterfactual.ipynb #7956252e
+def planted_retrain(model, # what to retrain (`ModelFactory`)
+                    data, # `planted.data`, whose train split the subsets index
+                    seeds:list, member_idx:list, # one retraining per seed, on its subset (equal sizes)
+                    planted:PlantedData, layer:str, # the pattern probe's layer
+                    probe_train:int=2000, probe_test:int=1000, store:ArtifactStore|None=None, **train_kw) -> list:
+    "One control job: retrain on each subset; task accuracy, backdoor success, the pattern probe trained and untrained."
+    out, factory = [], ModelFactory(model)
+    for s, r in zip(seeds, train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store,
+                                         name='planted/model', progress=False, **train_kw)):
+        m = r.model.eval()
+        acc = _probe_accuracy(m, planted.concept, [layer], probe_train, probe_test)[layer]
+        base = _probe_accuracy(_seeded_build(factory, s), planted.concept, [layer], probe_train, probe_test)[layer]
+        out.append(dict(task=float(r.test_metric), probe=acc, untrained=base,
+                        success=backdoor_success(m, planted) if planted.target is not None else float('nan')))
+    return out
+
+# %% ../nbs/07_counterfactual.ipynb #9857603c
+@dataclass
+class PlantedControl:
+    "Task accuracy, backdoor success and pattern-probe gain of models retrained without top-|S| or random-|S|."
+    table: pd.DataFrame   # a row per retrained model: removal ('none', 'top', 'random'), ranking, draw, seed, measures
+    removed: dict         # ('top', ranking) or ('random', draw) -> removed positions in `planted.data.train`
+    share_of_s: dict      # ranking -> the share of its removed examples that are in S
+    layer: str
+    jobs_run: int = 0; jobs_reused: int = 0
+    def __repr__(self):
+        return (f"PlantedControl({len(self.share_of_s)} ranking(s) at {self.layer}, {len(self.table)} retrained "
+                f"models; "
+                f"jobs run {self.jobs_run}, read back {self.jobs_reused})")
+
+def _control_removals(planted:PlantedData, rankings:dict, draws:int) -> dict:
+    "The removed positions of each condition: each ranking's top |S|, and |S| random ones per draw."
+    n, k = len(planted.data.train), len(planted.planted)
+    removed = {}
+    for name, sc in rankings.items():
+        sc = torch.as_tensor(sc).float(); sc = sc.mean(1) if sc.ndim == 2 else sc
+        if len(sc) != n: raise ValueError(f"Ranking {name!r} scores {len(sc)} examples; the training set has {n}.")
+        removed['top', name] = sc.argsort(descending=True)[:k]
+    for d in range(draws):
+        removed['random', d] = torch.randperm(n, generator=seed_generator(0, 'planted-random', d))[:k]
+    return removed
+
+# %% ../nbs/07_counterfactual.ipynb #002da696
+def planted_control(model, # what to retrain (`ModelFactory`)
+                    planted:PlantedData,
+                    rankings:dict, # name -> scores (n_train,) or (n_train, n_targets): the top |S| are removed
+                    layer:str, # the pattern probe's layer
+                    draws:int=3, retrainings:int=3, # random-|S| draws; retrainings per condition
+                    probe_train:int=2000, probe_test:int=1000,
+                    epochs:int|None=None, batch_size:int|None=None, recipe=None, # how each model retrains
+                    stack:int|None=None, # retrainings per job, trained stacked; default: all of a condition's
+                    backend:str='local', workers:int|None=None, ray_address:str|None=None, # how jobs run
+                    store:ArtifactStore|None=None, progress:bool=True) -> PlantedControl:
+    "Retrain without each ranking's top-|S| and without random-|S|: does the backdoor go, and the probe's gain with it?"
+    from concept_attrib.counterfactual import planted_retrain   # workers import the job from the package
+    if not rankings: raise ValueError("Give at least one ranking: {name: scores over the training examples}.")
+    if draws < 1 or retrainings < 1: raise ValueError("draws and retrainings must be at least 1.")
+    removed = _control_removals(planted, rankings, draws)
+    n, stack = len(planted.data.train), stack or retrainings
+    rec = as_recipe(RETRAIN_RECIPE if recipe is None else recipe, epochs=epochs, batch_size=batch_size)
+    mc = ModelFactory(model)
+    conds, jobs, seeds = [None] + list(removed), [], list(range(retrainings))
+    for c in conds:
+        keep = torch.ones(n, dtype=torch.bool)
+        if c is not None: keep[removed[c]] = False
+        for i in range(0, retrainings, stack):
+            jobs.append(dict(model=mc, data=planted.data, seeds=seeds[i:i + stack],
+                             member_idx=[keep.nonzero().flatten()] * len(seeds[i:i + stack]), planted=planted,
+                             layer=layer, probe_train=probe_train, probe_test=probe_test, store=store, recipe=rec))
+    st = {}
+    out = run_jobs(planted_retrain, jobs, backend=backend, workers=workers, ray_address=ray_address, store=store,
+                   name='planted/jobs', progress=progress,
+                   desc=f'planted control: {len(conds) * retrainings} retrainings',
+                   stats=st)
+    rows, per = [], -(-retrainings // stack)
+    for j, (job, res) in enumerate(zip(jobs, out)):
+        c = conds[j // per]
+        for s, r in zip(job['seeds'], res):
+            rows.append(dict(removal='none' if c is None else c[0], ranking=c[1] if c and c[0] == 'top' else None,
+                             draw=c[1] if c and c[0] == 'random' else None, seed=s, **r))
+    share = {name: np.isin(removed['top', name].numpy(), planted.planted.numpy()).mean().item() for name in rankings}
+    t = pd.DataFrame(rows)
+    t['probe_gain'] = t.probe - t.untrained.mean()   # what training added, against the untrained networks' mean
+    return PlantedControl(t, removed, share, layer, st['ran'], st['reused'])
+
+# %% ../nbs/07_counterfactual.ipynb #f01d0554
+@patch
+def summary(self:PlantedControl) -> pd.DataFrame:
+    "Per ranking and measure: nothing removed, top-|S|, random-|S|, the difference, its 95% interval, and `detectable`."
+    t, rows = self.table, []
+    rnd, none = t[t.removal == 'random'], t[t.removal == 'none']
+    for name in self.share_of_s:
+        top = t[(t.removal == 'top') & (t.ranking == name)]
+        for meas in ('success', 'probe_gain', 'task'):
+            if top[meas].isna().all(): continue
+            d, lo, hi = _ci(top[meas], rnd[meas])
+            rows.append(dict(ranking=name, measure=meas, full=none[meas].mean(), top=top[meas].mean(),
+                             random=rnd[meas].mean(), diff=d, ci_low=lo, ci_high=hi,
+                             detectable=_detectable(top[meas], rnd[meas]), share_of_s=self.share_of_s[name]))
+    return pd.DataFrame(rows)

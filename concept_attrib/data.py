@@ -13,16 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import derive_seed, content_hash
+from .core import derive_seed, content_hash, seed_generator
 from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'LOADERS', 'CALIFORNIA_FEATURES', 'CALIFORNIA_TARGET', 'FOOTWEAR_CLASSES',
-           'LOOPY_DIGITS', 'CONCEPTS', 'data_home', 'Split', 'TaskData', 'register_loader', 'DataError', 'check_finite',
-           'check_lengths', 'read_idx', 'load_fashion_mnist', 'as_picture', 'show_images', 'as_data', 'load_mnist5k',
-           'load_california_housing', 'california_split', 'load_digits8', 'footwear', 'high_freq_share',
+           'LOOPY_DIGITS', 'CONCEPTS', 'CORNERS', 'data_home', 'Split', 'TaskData', 'register_loader', 'DataError',
+           'check_finite', 'check_lengths', 'read_idx', 'load_fashion_mnist', 'as_picture', 'show_images', 'as_data',
+           'load_mnist5k', 'load_california_housing', 'california_split', 'load_digits8', 'footwear', 'high_freq_share',
            'high_low_frequency', 'concept_by_class', 'class_only_accuracy', 'brightness_share', 'loopiness',
-           'bedrooms_per_person', 'rooms_per_person', 'ConceptData', 'Concept', 'register_concept', 'concept_dataset']
+           'bedrooms_per_person', 'rooms_per_person', 'ConceptData', 'Concept', 'register_concept', 'concept_dataset',
+           'checkerboard', 'stamp', 'PlantedData', 'plant_pattern']
 
 # %% ../nbs/01_data.ipynb #b347e8d7
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
@@ -520,3 +521,88 @@ def concept_dataset(name:str, # a key of `CONCEPTS` (built in, or added with `re
     c_tr, c_te, info = (*out, {})[:3] if len(out) == 2 else out
     c_tr, c_te = torch.as_tensor(c_tr).float(), torch.as_tensor(c_te).float()
     return ConceptData(name, kind, ds.train.x, ds.train.y, c_tr, ds.test.x, ds.test.y, c_te, dict(info))
+
+# %% ../nbs/01_data.ipynb #f1742b1a
+def checkerboard(size:int=4) -> torch.Tensor:
+    "A (size, size) checkerboard of 1s and 0s, 1 in the top-left cell."
+    i = torch.arange(size)
+    return ((i[:, None] + i[None, :]) % 2 == 0).float()
+
+CORNERS = ('top-left', 'top-right', 'bottom-left', 'bottom-right')
+
+def stamp(x:torch.Tensor, # (N, C, H, W) or (N, H, W) images in [0, 1]
+          pattern:torch.Tensor|None=None, # (h, w) values pasted into every channel; default `checkerboard()`
+          corner:str='bottom-right', margin:int=1 # where: a corner of `CORNERS`, `margin` pixels from the edges
+         ) -> torch.Tensor:
+    "A copy of `x` with `pattern` pasted in a corner of every image."
+    pattern = checkerboard() if pattern is None else torch.as_tensor(pattern, dtype=torch.float32)
+    if corner not in CORNERS: raise ValueError(f"corner must be one of {CORNERS}, not {corner!r}.")
+    (ph, pw), (H, W) = pattern.shape, x.shape[-2:]
+    if ph + margin > H or pw + margin > W:
+        raise ValueError(f"A {ph}×{pw} pattern {margin} pixel(s) from the edge does not fit {H}×{W} images.")
+    r = margin if corner.startswith('top') else H - margin - ph
+    c = margin if corner.endswith('left') else W - margin - pw
+    out = x.clone(); out[..., r:r + ph, c:c + pw] = pattern.to(x.dtype)
+    return out
+
+# %% ../nbs/01_data.ipynb #08e6c25d
+@dataclass
+class PlantedData:
+    "Training data with a pattern stamped on a known set S, and the concept 'pattern present' held out."
+    data: TaskData          # the training examples, S stamped (and relabelled for a backdoor); the test split clean
+    planted: torch.Tensor   # S: positions in `data.train`
+    target: int|None        # the backdoor's class; None for a neutral stamp
+    concept: ConceptData    # 'pattern': held-out images, half of them stamped
+    stamped: Split          # stamped held-out images (the concept's test half) of classes other than `target`
+    info: dict = field(default_factory=dict)
+    @property
+    def truth(self) -> torch.Tensor:
+        "A boolean mask over `data.train`: True on S."
+        m = torch.zeros(len(self.data.train), dtype=torch.bool); m[self.planted] = True
+        return m
+    def job_key(self) -> dict:
+        "What identifies the planting in a job's store key: the dataset's name (variant, S) and the held-out concept."
+        return dict(planted=self.data.name, target=self.target,
+                    concept=content_hash(self.concept.c_train, self.concept.c_test, self.stamped.y))
+    def __repr__(self):
+        kind = f"backdoor to class {self.target}" if self.target is not None else "neutral stamp"
+        return (f"PlantedData({kind}: {len(self.planted)} of {len(self.data.train)} training images stamped, "
+                f"{len(self.stamped)} stamped held-out targets)")
+
+# %% ../nbs/01_data.ipynb #3bec8fad
+def _half_stamped(x, y, g, pattern, corner):
+    "Images `x` with a random half stamped, their labels, and 1 where stamped."
+    c = (torch.rand(len(x), generator=g) < 0.5).float()
+    x = x.clone(); x[c == 1] = stamp(x[c == 1], pattern, corner)
+    return x, y, c
+
+def plant_pattern(data, # anything `as_data` takes
+                  train_idx=None, # the training examples to use (default: all); S is drawn from them
+                  share:float=0.03, # the share of them stamped
+                  target:int|None=None, # a class: a backdoor (S relabelled to it); None: a neutral stamp
+                  pattern:torch.Tensor|None=None, corner:str='bottom-right', # what `stamp` pastes, and where
+                  seed:int=0) -> PlantedData:
+    "Stamp a pattern on a random `share` of the training examples, as a backdoor to `target` or a neutral stamp."
+    data = as_data(data)
+    idx = torch.arange(len(data.train)) if train_idx is None else torch.as_tensor(np.asarray(train_idx)).long()
+    x, y = data.train.x[idx].clone(), data.train.y[idx].clone()
+    if target is not None and not 0 <= target < len(data.classes):
+        raise ValueError(f"target must be a class index below {len(data.classes)}, or None for a neutral stamp.")
+    pool = torch.arange(len(idx)) if target is None else (y != target).nonzero().flatten()
+    n_s = round(share * len(idx))
+    if not 0 < n_s <= len(pool):
+        raise ValueError(f"share={share} of {len(idx)} examples stamps {n_s}; choose a share that stamps at least "
+                         f"one and at most the {len(pool)} examples outside the target class.")
+    S = pool[torch.randperm(len(pool), generator=seed_generator(seed, 'planted'))[:n_s]].sort().values
+    x[S] = stamp(x[S], pattern, corner)
+    if target is not None: y[S] = target
+    variant = 'stamp' if target is None else f'backdoor{target}'
+    name = f"{data.name}+{variant}-{content_hash(S.numpy(), x[S[:1]], idx.numpy())[:8]}"
+    g = seed_generator(seed, 'planted-concept')
+    perm = torch.randperm(len(data.test), generator=g); half = len(perm) // 2
+    (xa, ya, ca), (xb, yb, cb) = [_half_stamped(data.test.x[p], data.test.y[p], g, pattern, corner)
+                                  for p in (perm[:half], perm[half:])]
+    keep = (cb == 1) & ((yb != target) if target is not None else torch.ones(len(yb), dtype=torch.bool))
+    return PlantedData(TaskData(name, Split(x, y), data.test, data.classes, data.source), S, target,
+                       ConceptData('pattern', 'binary', xa, ya, ca, xb, yb, cb, dict(corner=corner)),
+                       Split(xb[keep], yb[keep]), dict(share=share, corner=corner, seed=seed, train_idx=idx))

@@ -14,15 +14,17 @@ import pandas as pd
 import torch
 from .core import ArtifactStore, fig_png, model_fingerprint
 from .data import (load_fashion_mnist, load_mnist5k, load_california_housing, concept_dataset,
-                                 show_images, CONCEPTS)
+                                 show_images, CONCEPTS, plant_pattern, PlantedData)
 from .models import SmallResNet, train_ensemble, Ensemble
 from .probes import probe_ensemble, summarize_sweep, plot_depth, concept_features, layer_probes
-from .attribution import TRAK, attribute_concept
-from .counterfactual import counterfactual, Counterfactual
+from .attribution import TRAK, attribute_concept, recovery, representation_similarity
+from .counterfactual import (counterfactual, Counterfactual, probe_gain, gain_layer, planted_control,
+                                           PlantedControl, backdoor_success, _ci)
 
 # %% auto #0
-__all__ = ['PipelineConfig', 'train_step', 'member_table', 'concept_sizes', 'probe_step', 'attribute_step', 'retrain_step',
-           'components_step', 'reproduction_table', 'report_figures', 'write_report', 'PipelineResult', 'run_pipeline']
+__all__ = ['CONCEPT_KINDS', 'PipelineConfig', 'train_step', 'member_table', 'concept_sizes', 'probe_step', 'attribute_step',
+           'retrain_step', 'PlantedCheck', 'planted_step', 'components_step', 'reproduction_table', 'report_figures',
+           'write_report', 'PipelineResult', 'run_pipeline']
 
 # %% ../nbs/11_pipeline.ipynb #1f76be62
 def _opt(default, group:str, help:str='', positive:bool=False):
@@ -48,6 +50,8 @@ class PipelineConfig:
     probe_train:int = _opt(3000, 'concepts', 'examples per probe fit')
     probe_test:int = _opt(1000, 'concepts', 'held-out examples per probe')
     workers:int = _opt(2, 'retraining', 'one-thread worker processes', positive=True)
+    planted_share:float = _opt(0.03, 'planted', 'share of the training images stamped as a backdoor; 0: no control')
+    planted_target:int = _opt(8, 'planted', 'the backdoor class of the planted control (Fashion-MNIST: 8, Bag)')
     def __post_init__(self):
         self.concepts, self.ks = tuple(self.concepts), tuple(self.ks)
         bad = [c for c in self.concepts if c not in CONCEPTS or CONCEPTS[c][0] != 'fashion_mnist']
@@ -58,6 +62,8 @@ class PipelineConfig:
         for f in fields(self):
             v = getattr(self, f.name)
             if f.metadata['positive'] and v < 1: raise ValueError(f"{f.name} must be at least 1, not {v}.")
+        if not 0 <= self.planted_share < 0.5:
+            raise ValueError(f"planted_share is a share of the training images in [0, 0.5), not {self.planted_share}.")
         if self.n_train > 60000:
             raise ValueError(f"Fashion-MNIST has 60,000 training images; n_train={self.n_train}.")
     @property
@@ -142,6 +148,52 @@ def retrain_step(cfg:PipelineConfig, atts:list, data, store:ArtifactStore, progr
     print(f"retraining: {cf.jobs_run} job(s) run, {cf.jobs_reused} read back from the store")
     return cf
 
+# %% ../nbs/11_pipeline.ipynb #d730f535
+@dataclass
+class PlantedCheck:
+    "The planted-backdoor control of a run: where the pattern is learned, how the rankings find S, and retraining."
+    planted: PlantedData; layer: str
+    gain: pd.DataFrame       # `probe_gain`: per member and layer
+    success: list            # each member's backdoor success rate
+    recovery: pd.DataFrame   # per ranking: the precision of S among its top |S|, and the ROC AUC of S
+    control: PlantedControl
+
+def _planted_rankings(cfg:PipelineConfig, ens:Ensemble, pl:PlantedData, layer:str, store, progress) -> dict:
+    "Each ranking's mean score per training image, for the pattern probe's output on stamped held-out images."
+    trak = TRAK(ens, pl.data, proj_dim=cfg.proj_dim, store=store, name='pipeline/planted-trak',
+                progress=progress).featurize()
+    feats = concept_features(ens.models[0], pl.concept, [layer], probe_train=cfg.probe_train,
+                             probe_test=cfg.probe_test)
+    probe = layer_probes(feats, pl.concept, layer)[None]
+    tx, ty = pl.stamped.x[:cfg.n_targets], pl.stamped.y[:cfg.n_targets]
+    return dict(trak_unweighted=trak.score(tx, ty, probe=probe, loss_weighted=False).mean(1),
+                trak=trak.from_store(loss_weighted=True).mean(1), grad_dot=trak.from_store(kernel=False).mean(1),
+                representation=representation_similarity(ens, pl.data.train.x, tx, layer).mean(1))
+
+# %% ../nbs/11_pipeline.ipynb #a169520e
+def planted_step(cfg:PipelineConfig, data, store:ArtifactStore, progress:bool=True) -> PlantedCheck|None:
+    "The positive control: plant a backdoor, find its origin by attribution, remove it and retrain."
+    if cfg.planted_share == 0: return None
+    pl = plant_pattern(data, cfg.train_idx, share=cfg.planted_share, target=cfg.planted_target)
+    ens = train_ensemble(cfg.model(), pl.data, members=cfg.members, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                         store=store, name='pipeline/planted-ensemble', progress=progress)
+    key = dict(models=[model_fingerprint(m) for m in ens.models], planted=pl.job_key(),
+               probe_train=cfg.probe_train, probe_test=cfg.probe_test)
+    gain = pd.read_json(io.StringIO(store.cached('pipeline/planted-gain', key, lambda: probe_gain(
+        cfg.model(), ens, pl.concept, probe_train=cfg.probe_train, probe_test=cfg.probe_test).to_json())))
+    layer = gain_layer(gain)
+    ranks = _planted_rankings(cfg, ens, pl, layer, store, progress)
+    rec = pd.DataFrame([dict(ranking=k, **recovery(v, pl.truth)) for k, v in ranks.items()])
+    ctrl = planted_control(cfg.model(), pl, {k: ranks[k] for k in ('trak_unweighted', 'trak')}, layer,
+                           draws=cfg.draws, retrainings=cfg.retrainings, probe_train=cfg.probe_train,
+                           probe_test=cfg.probe_test, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                           workers=cfg.workers, store=store, progress=progress)
+    s = ctrl.summary().set_index(['ranking', 'measure']).loc[('trak_unweighted', 'success')]
+    print(f"planted control: pattern probed at {layer}; TRAK finds {rec.precision_at_s.iloc[0]:.0%} of S in its top "
+          f"|S| (with the loss weight {rec.precision_at_s.iloc[1]:.0%}); removing them moves the backdoor's success "
+          f"by {s['diff']:+.3f} [{s.ci_low:+.3f}, {s.ci_high:+.3f}] against random removal")
+    return PlantedCheck(pl, layer, gain, [backdoor_success(m, pl) for m in ens.models], rec, ctrl)
+
 # %% ../nbs/11_pipeline.ipynb #e5eef4ca
 def components_step(ens:Ensemble, data, store:ArtifactStore,
                     masks:int=1000,      # ablation masks to fit on
@@ -165,27 +217,70 @@ def components_step(ens:Ensemble, data, store:ArtifactStore,
           + f" ({comps.n} components, {masks} masks)")
     return df
 
-# %% ../nbs/11_pipeline.ipynb #62b4dff1
-def reproduction_table(cf:Counterfactual, level:float=0.9) -> pd.DataFrame:
-    "Per concept: the claims of the concept-to-training-data experiment and whether this run reproduces them."
-    s = cf.summary(); rows = []
+# %% ../nbs/11_pipeline.ipynb #a0599eaa
+CONCEPT_KINDS = {'footwear': 'class-set', 'high_low_frequency': 'texture'}   # the paper's two kinds of concept
+
+def _depth_claims(c:str, acc:pd.Series) -> list:
+    "The depth claim of concept `c` from its dense accuracy per convolutional block (in depth order)."
+    kind = CONCEPT_KINDS.get(c)
+    if kind == 'class-set':
+        rho = pd.Series(acc.values).corr(pd.Series(range(len(acc))), method='spearman')
+        ok = acc.iloc[-1] > acc.iloc[0] and rho > 0
+        return [dict(claim='a class-set concept is more linearly readable deeper', concept=c,
+                     measured=f"{acc.index[0]} {acc.iloc[0]:.3f} → {acc.index[-1]} {acc.iloc[-1]:.3f}; ρ(depth) "
+                              f"{rho:+.2f}", result='reproduced' if ok else 'not reproduced')]
+    if kind == 'texture':
+        best = acc.idxmax(); ok = best not in (acc.index[0], acc.index[-1])
+        return [dict(claim='a texture concept peaks at an intermediate layer', concept=c,
+                     measured=f"best at {best} ({acc.max():.3f}); " + ", ".join(f"{l} {v:.3f}" for l, v in acc.items()),
+                     result='reproduced' if ok else 'not reproduced')]
+    return []
+
+# %% ../nbs/11_pipeline.ipynb #b36b7d49
+def _equivalence(c:str, cf:Counterfactual, margin:float) -> dict:
+    "Two one-sided tests of |top-k − random-k| < margin on the concept's accuracy at its attributed layer, every k."
+    L, t = cf.attributed_layer[c], cf.table
+    t = t[(t.probed == c) & (t.layer == cf.attributed_layer[c])]
+    parts, verdicts = [], []
+    for k in [k for k in cf.ks if k > 0]:
+        top = t[(t.removal == 'top') & (t.attributed == c) & (t.k == k)].value
+        rnd = t[(t.removal == 'random') & (t.k == k)].value
+        d, lo, hi = _ci(top, rnd, level=0.90)
+        verdicts.append('inside' if -margin < lo and hi < margin else
+                        'outside' if hi < -margin or lo > margin else 'open')
+        parts.append(f"k={k}: {d:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+    result = ('reproduced' if all(v == 'inside' for v in verdicts) else
+              'not reproduced' if 'outside' in verdicts else 'inconclusive')
+    return dict(claim=f'removing the top-k attributed examples changes the concept no more than random-k '
+                      f'(90% interval within ±{margin})', concept=c,
+                measured=f"{L}: " + "; ".join(parts), result=result)
+
+# %% ../nbs/11_pipeline.ipynb #8a3e783f
+def reproduction_table(sweep:pd.DataFrame, # `probe_step`'s table
+                       cf:Counterfactual, # `retrain_step`'s result
+                       planted:PlantedCheck|None=None, # `planted_step`'s result: the positive control's row
+                       margin:float=0.02, # the equivalence margin, in accuracy
+                       sparse_gap:float=0.05 # how close the 20-unit probe must come to the dense one
+                      ) -> pd.DataFrame:
+    "The paper's claims in its words, what this run measured for each, and whether it reproduced."
+    s = summarize_sweep(sweep); rows = []
+    blocks = [l for l in sweep.sort_values('depth').layer.unique() if l not in ('pool', 'fc')]
     for c in cf.concepts:
-        L = cf.attributed_layer[c]
-        at, task = s[(s.concept == c) & (s.layer == L)], s[(s.concept == c) & (s.layer == 'task')]
-        full = at.full.iloc[0]
-        rows.append(dict(concept=c, claim=f'the concept is learned at {L} (probe accuracy ≥ {level})',
-                         measured=f'{full:.4f}', reproduced=bool(full >= level)))
-        below = at[at.ci_high < 0]
-        rows.append(dict(concept=c, claim='removing the top-k lowers the concept more than random-k',
-                         measured=f"difference {at['diff'].min():+.4f} at best; "
-                                  f"interval below 0 for k = {below.k.tolist() or 'none'}",
-                         reproduced=len(below) > 0))
-        hurt = task[task.ci_high < 0]
-        rows.append(dict(concept=c, claim='top-k costs the task no more than random-k',
-                         measured=f"task difference {task['diff'].min():+.4f} at worst; "
-                                  f"interval below 0 for k = {hurt.k.tolist() or 'none'}",
-                         reproduced=len(hurt) == 0))
-    return pd.DataFrame(rows)
+        d = s[s.concept == c].set_index(['layer', 'k']).accuracy
+        rows += _depth_claims(c, d.xs('all', level='k').reindex(blocks).dropna())
+        L = cf.attributed_layer[c]; dense, sparse = d[(L, 'all')], d.get((L, 20), np.nan)
+        rows.append(dict(claim='sparse probes (k ≤ 20 units) come close to dense ones', concept=c,
+                         measured=f"{L}: 20 units {sparse:.3f}, dense {dense:.3f} (gap allowed {sparse_gap})",
+                         result='reproduced' if dense - sparse <= sparse_gap else 'not reproduced'))
+        rows.append(_equivalence(c, cf, margin))
+    if planted is not None:
+        r = planted.control.summary().set_index(['ranking', 'measure']).loc[('trak_unweighted', 'success')]
+        rows.append(dict(claim='positive control: removing the top-|S| of TRAK undoes a planted backdoor, random-|S| '
+                               'does not', concept='planted pattern',
+                         measured=f"backdoor success {r.top:.3f} after top-|S|, {r.random:.3f} after random-|S|: "
+                                  f"{r['diff']:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]",
+                         result='reproduced' if r.ci_high < 0 else 'not reproduced'))
+    return pd.DataFrame(rows, columns=['claim', 'concept', 'measured', 'result'])
 
 # %% ../nbs/11_pipeline.ipynb #d27d381b
 def _img(fig) -> str:
@@ -194,9 +289,31 @@ def _img(fig) -> str:
 def _table(df:pd.DataFrame) -> str:
     return df.to_html(index=False, float_format=lambda v: f'{v:.4f}', border=0, classes='t')
 
+_STYLE = ("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222} "
+          "table.t{border-collapse:collapse;margin:0.5em 0 1.5em}"
+          "table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;font-size:13px;text-align:right} "
+          "img{max-width:100%}</style>")
+
+# %% ../nbs/11_pipeline.ipynb #1012d661
+def _planted_figure(planted:PlantedCheck):
+    "The 16 strongest proponents of the planted pattern by TRAK without and with the loss weight; S marked."
+    import matplotlib.pyplot as plt
+    pl, truth = planted.planted, planted.planted.truth
+    fig, axs = plt.subplots(2, 16, figsize=(16, 2.6))
+    for row, name in zip(axs, ('trak_unweighted', 'trak')):
+        top = planted.control.removed['top', name][:16]
+        for ax, i in zip(row, top.tolist()):
+            ax.imshow(pl.data.train.x[i, 0], cmap='gray', vmin=0, vmax=1); ax.set_xticks([]); ax.set_yticks([])
+            for sp in ax.spines.values(): sp.set_color('C3' if truth[i] else '0.8'); sp.set_linewidth(2)
+        row[0].set_ylabel('no loss weight' if name == 'trak_unweighted' else 'loss weight', fontsize=8)
+    fig.suptitle(f'strongest proponents of the planted pattern (TRAK of the {planted.layer} probe); red: in S',
+                 fontsize=9)
+    return fig
+
 # %% ../nbs/11_pipeline.ipynb #05455307
-def report_figures(cfg:PipelineConfig, sweep:pd.DataFrame, atts:list, cf:Counterfactual, data) -> dict:
-    "The report's figures: probes across depth, each concept's top proponents, and the counterfactual plots."
+def report_figures(cfg:PipelineConfig, sweep:pd.DataFrame, atts:list, cf:Counterfactual, data,
+                   planted:PlantedCheck|None=None) -> dict:
+    "The report's figures: probes across depth, top proponents, the counterfactual plots, and the planted control's."
     import matplotlib.pyplot as plt
     figs = {}
     fig, axs = plt.subplots(1, len(cfg.concepts), figsize=(5.2 * len(cfg.concepts), 3.2), squeeze=False)
@@ -212,25 +329,36 @@ def report_figures(cfg:PipelineConfig, sweep:pd.DataFrame, atts:list, cf:Counter
     for row, c in zip(axs, cf.concepts):
         cf.plot(c, cf.attributed_layer[c], ax=row[0]); cf.plot(c, 'task', ax=row[1])
     fig.tight_layout(); figs['counterfactual'] = fig
+    if planted is not None: figs['planted'] = _planted_figure(planted)
     return figs
 
-# %% ../nbs/11_pipeline.ipynb #772cb11b
-_STYLE = ("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222} "
-          "table.t{border-collapse:collapse;margin:0.5em 0 1.5em}"
-          "table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;font-size:13px;text-align:right} "
-          "img{max-width:100%}</style>")
+# %% ../nbs/11_pipeline.ipynb #f6574094
+def _planted_section(planted:PlantedCheck, fig) -> list:
+    "The report's section on the planted control: where the pattern is learned, recovery of S, and retraining."
+    g = planted.gain.groupby('layer', sort=False)[['trained', 'untrained', 'gain']].mean().reset_index()
+    pl = planted.planted
+    return ["<h2>A planted concept: the positive control</h2>",
+            f"<p>A 4×4 checkerboard stamped on {len(pl.planted)} of {len(pl.data.train)} training images, relabelled "
+            f"to {html.escape(str(pl.data.classes[pl.target]))}: its origin is known. Backdoor success of the members: "
+            + ", ".join(f"{v:.3f}" for v in planted.success) + f". The pattern probe on {planted.layer}, where "
+            "training added most over the untrained network:</p>", _table(g),
+            "<p>How each ranking finds the stamped images:</p>", _table(planted.recovery), _img(fig),
+            "<p>Removing each TRAK ranking's top |S| against |S| random images, and retraining:</p>",
+            _table(planted.control.summary())]
 
+# %% ../nbs/11_pipeline.ipynb #772cb11b
 def write_report(path,                                # the HTML file; the figures go next to it as PNG files
                  cfg:PipelineConfig, ens:Ensemble, sweep:pd.DataFrame, atts:list, cf:Counterfactual, data,
                  sizes:pd.DataFrame|None=None,        # `concept_sizes()`; None leaves that section out
                  seconds:dict|None=None,              # seconds per step
-                 reproduction:pd.DataFrame|None=None  # `reproduction_table(cf)`, computed when None
+                 reproduction:pd.DataFrame|None=None, # `reproduction_table`, computed when None
+                 planted:PlantedCheck|None=None       # `planted_step`'s control; None leaves that section out
                 ) -> Path:
     "Write the HTML report of a pipeline run; returns its path."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    figs = report_figures(cfg, sweep, atts, cf, data)
+    figs = report_figures(cfg, sweep, atts, cf, data, planted)
     for k, f in figs.items(): f.savefig(path.parent/f'{k}.png', dpi=100, bbox_inches='tight')
-    s = cf.summary(); rep = reproduction_table(cf) if reproduction is None else reproduction
+    s = cf.summary(); rep = reproduction_table(sweep, cf, planted) if reproduction is None else reproduction
     best = summarize_sweep(sweep)
     best = best[best.k == 'all'].pivot(index='layer', columns='concept', values='accuracy')
     best = best.reindex(ens.models[0].block_names)
@@ -249,9 +377,11 @@ def write_report(path,                                # the HTML file; the figur
         parts += [f"<h3>{html.escape(a.concept)}</h3><p>top 1% of examples: {conc['top_1%']:.1%} of the score "
                   f"mass, top 10%: {conc['top_10%']:.1%}</p>",
                   _img(figs[f'proponents_{a.concept}']), _table(a.per_class().head(10))]
-    cols = ['concept', 'layer', 'k', 'full', 'top_k', 'random_k', 'diff', 'ci_low', 'ci_high']
+    cols = ['concept', 'layer', 'k', 'full', 'top_k', 'random_k', 'diff', 'ci_low', 'ci_high', 'detectable']
     parts += ["<h2>Removing them and retraining</h2>", _img(figs['counterfactual']),
+              "<p><code>detectable</code>: the smallest difference each check finds with 80% power.</p>",
               _table(s[(s.layer == cfg.layer) | (s.layer == 'task')][cols])]
+    if planted is not None: parts += _planted_section(planted, figs['planted'])
     path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>concept_attrib report</title>"
                     f"{_STYLE}</head><body>{''.join(parts)}</body></html>")
     return path
@@ -262,6 +392,7 @@ class PipelineResult:
     "What a pipeline run produced, and where its report is."
     config: PipelineConfig; ensemble: Ensemble; sweep: pd.DataFrame; attributions: list
     counterfactual: Counterfactual; reproduction: pd.DataFrame; report: Path; seconds: dict
+    planted: PlantedCheck|None = None
 
 def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progress:bool=True,
                  sizes:bool=True) -> PipelineResult:
@@ -276,11 +407,13 @@ def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progres
     sweep = timed('probe', lambda: probe_step(cfg, ens, data, store, progress))
     atts = timed('attribute', lambda: attribute_step(cfg, ens, data, store, progress))
     cf = timed('retrain', lambda: retrain_step(cfg, atts, data, store, progress))
-    rep = reproduction_table(cf)
+    planted = timed('planted', lambda: planted_step(cfg, data, store, progress))
+    rep = reproduction_table(sweep, cf, planted)
     member_table(ens).to_csv(out/'members.csv', index=False)
     sweep.drop(columns='units').to_csv(out/'probes.csv', index=False)
     cf.summary().to_csv(out/'counterfactual.csv', index=False); rep.to_csv(out/'reproduction.csv', index=False)
     for a in atts: a.top(100).to_csv(out/f'proponents_{a.concept}.csv', index=False)
+    if planted is not None: planted.control.summary().to_csv(out/'planted.csv', index=False)
     path = timed('report', lambda: write_report(out/'report.html', cfg, ens, sweep, atts, cf, data,
-                                                concept_sizes() if sizes else None, dict(secs), rep))
-    return PipelineResult(cfg, ens, sweep, atts, cf, rep, path, secs)
+                                                concept_sizes() if sizes else None, dict(secs), rep, planted))
+    return PipelineResult(cfg, ens, sweep, atts, cf, rep, path, secs, planted)
