@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .core import seed_everything, seed_generator, ArtifactStore, config_hash
-from .parallel import run_jobs, Portable
+from .parallel import run_jobs, Portable, _data_check
 from .data import TaskData, Split, DataError, check_lengths, as_data
 
 # %% auto #0
@@ -321,7 +321,8 @@ def train_config(model_config:dict, # the model's store key (`ModelFactory.key`)
     r = as_recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                   optimizer=optimizer)
     k = r.key()
-    cfg = dict(model=dict(model_config), data=dict(name=data.name, n_train=len(data.train), n_test=len(data.test)),
+    cfg = dict(model=dict(model_config),
+               data=dict(name=data.name, n_train=len(data.train), n_test=len(data.test), check=_data_check(data)),
                subset=_subset_id(train_idx, len(data.train)), epochs=k.pop('epochs'), batch_size=k.pop('batch_size'),
                lr=k.pop('lr'), weight_decay=k.pop('weight_decay'), seed=seed)
     return dict(cfg, **k)   # settings other than the defaults, after the ones every run has
