@@ -202,29 +202,33 @@ def counterfactual(model, # what to retrain (`ModelFactory`): config dict, libra
                           {a.concept: a.layer for a in attributions}, st['ran'], st['reused'])
 
 # %% ../nbs/07_counterfactual.ipynb #8147efb9
-def _ci(a, b, level=0.95):
-    "Mean of a minus mean of b with a Welch t interval."
-    from scipy import stats
+def _welch(a, b):
+    "Mean of a minus mean of b, its standard error, and Welch's degrees of freedom (nan with fewer than 2 each)."
     a, b = np.asarray(a, float), np.asarray(b, float)
     d = a.mean() - b.mean()
     va = a.var(ddof=1) / len(a) if len(a) > 1 else np.nan
     vb = b.var(ddof=1) / len(b) if len(b) > 1 else np.nan
     se = math.sqrt(va + vb)
+    if not np.isfinite(se) or se == 0: return d, se, np.nan
+    df = (va + vb)**2 / ((va**2 / (len(a) - 1) if va else 0) + (vb**2 / (len(b) - 1) if vb else 0))
+    return d, se, df
+
+def _ci(a, b, level=0.95):
+    "Mean of a minus mean of b with a Welch t interval."
+    from scipy import stats
+    d, se, df = _welch(a, b)
     if not np.isfinite(se): return d, np.nan, np.nan
     if se == 0: return d, d, d
-    df = (va + vb)**2 / ((va**2 / (len(a) - 1) if va else 0) + (vb**2 / (len(b) - 1) if vb else 0))
     h = stats.t.ppf((1 + level) / 2, df) * se
     return d, d - h, d + h
 
 def _detectable(a, b, level=0.95, power=0.8):
     "The smallest true difference of means Welch's test at `level` finds with probability `power`, at these spreads."
     from scipy import stats
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if len(a) < 2 or len(b) < 2: return np.nan
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    if va + vb == 0: return 0.0
-    df = (va + vb)**2 / ((va**2 / (len(a) - 1) if va else 0) + (vb**2 / (len(b) - 1) if vb else 0))
-    return float((stats.t.ppf((1 + level) / 2, df) + stats.t.ppf(power, df)) * math.sqrt(va + vb))
+    _, se, df = _welch(a, b)
+    if not np.isfinite(se): return np.nan
+    if se == 0: return 0.0
+    return float((stats.t.ppf((1 + level) / 2, df) + stats.t.ppf(power, df)) * se)
 
 # %% ../nbs/07_counterfactual.ipynb #2e59e556
 @patch
@@ -352,14 +356,13 @@ def planted_retrain(model, # what to retrain (`ModelFactory`)
                     seeds:list, member_idx:list, # one retraining per seed, on its subset (equal sizes)
                     planted:PlantedData, layer:str, # the pattern probe's layer
                     probe_train:int=2000, probe_test:int=1000, store:ArtifactStore|None=None, **train_kw) -> list:
-    "One control job: retrain on each subset; task accuracy, backdoor success, the pattern probe trained and untrained."
-    out, factory = [], ModelFactory(model)
-    for s, r in zip(seeds, train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store,
-                                         name='planted/model', progress=False, **train_kw)):
+    "One control job: retrain on each subset; task accuracy, backdoor success, and the pattern probe's accuracy."
+    out = []
+    for r in train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='planted/model',
+                           progress=False, **train_kw):
         m = r.model.eval()
         acc = _probe_accuracy(m, planted.concept, [layer], probe_train, probe_test)[layer]
-        base = _probe_accuracy(_seeded_build(factory, s), planted.concept, [layer], probe_train, probe_test)[layer]
-        out.append(dict(task=float(r.test_metric), probe=acc, untrained=base,
+        out.append(dict(task=float(r.test_metric), probe=acc,
                         success=backdoor_success(m, planted) if planted.target is not None else float('nan')))
     return out
 
@@ -374,8 +377,7 @@ class PlantedControl:
     jobs_run: int = 0; jobs_reused: int = 0
     def __repr__(self):
         return (f"PlantedControl({len(self.share_of_s)} ranking(s) at {self.layer}, {len(self.table)} retrained "
-                f"models; "
-                f"jobs run {self.jobs_run}, read back {self.jobs_reused})")
+                f"models; jobs run {self.jobs_run}, read back {self.jobs_reused})")
 
 def _control_removals(planted:PlantedData, rankings:dict, draws:int) -> dict:
     "The removed positions of each condition: each ranking's top |S|, and |S| random ones per draw."
@@ -428,8 +430,10 @@ def planted_control(model, # what to retrain (`ModelFactory`)
             rows.append(dict(removal='none' if c is None else c[0], ranking=c[1] if c and c[0] == 'top' else None,
                              draw=c[1] if c and c[0] == 'random' else None, seed=s, **r))
     share = {name: np.isin(removed['top', name].numpy(), planted.planted.numpy()).mean().item() for name in rankings}
-    t = pd.DataFrame(rows)
-    t['probe_gain'] = t.probe - t.untrained.mean()   # what training added, against the untrained networks' mean
+    t = pd.DataFrame(rows)   # what training added, against the untrained networks' mean over the seeds:
+    untrained = [_probe_accuracy(_seeded_build(mc, s), planted.concept, [layer], probe_train, probe_test)[layer]
+                 for s in seeds]
+    t['probe_gain'] = t.probe - np.mean(untrained)
     return PlantedControl(t, removed, share, layer, st['ran'], st['reused'])
 
 # %% ../nbs/07_counterfactual.ipynb #f01d0554
