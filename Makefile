@@ -67,3 +67,4 @@ bench: $(STAMP) system
 	$(PY) bench/bench_components.py
 	$(PY) bench/bench_backprop.py
 	$(PY) bench/bench_chess.py
+	$(PY) bench/bench_scale.py

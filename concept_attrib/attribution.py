@@ -6,7 +6,7 @@ Docs: https://concept-attrib.github.io/concept_attrib/attribution.html.md"""
 
 # %% ../nbs/06_attribution.ipynb #dbaa7be0
 from __future__ import annotations
-import contextlib, copy, logging, math
+import contextlib, copy, logging, math, os
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
@@ -21,11 +21,11 @@ from trak.projectors import AbstractProjector, BasicProjector, ProjectionType
 from trak.gradient_computers import FunctionalGradientComputer
 from .parallel import run_jobs
 from .core import (ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint,
-                                 derive_seed, seed_generator)
+                                 derive_seed, seed_generator, as_device)
 from .probes import LinearProbe, concept_features, layer_probes, layer_features
 from .outputs import Output, TaskMargin, Prediction, ProbeOutput, as_output, output_values
 from .core import config_hash, spearman
-from .data import as_data
+from .data import as_data, Examples
 from .models import ModelFactory, as_recipe, RETRAIN_RECIPE, Recipe
 
 # %% auto #0
@@ -58,9 +58,43 @@ class TrakOutput(AbstractModelOutput):
         with torch.no_grad():
             return self._run(self.train.loss_weight, model, weights, buffers, x, y).reshape(len(x), 1).detach()
 
+# %% ../nbs/06_attribution.ipynb #c3ce5bfd
+try: import numba
+except ImportError: numba = None
+_CHUNKS = 8   # the coordinates are cut into this many chunks, summed in a fixed order: the same result on any threads
+
+def _sparse_rows(g, rows, vals, out):
+    "out[b] += Σᵢ Σⱼ vals[j, i] · g[b, i] at row rows[j, i]: one pass over g, per-chunk sums in the cache."
+    B, n = g.shape; s, P = rows.shape[0], out.shape[1]
+    step = (n + _CHUNKS - 1) // _CHUNKS
+    acc = np.zeros((_CHUNKS, P, B), dtype=np.float32)
+    for c in (numba.prange if numba is not None else range)(_CHUNKS):
+        a = acc[c]
+        for i in range(c * step, min(n, (c + 1) * step)):
+            for j in range(s):
+                r, v = rows[j, i], vals[j, i]
+                for b in range(B): a[r, b] += v * g[b, i]
+    for c in range(_CHUNKS): out += acc[c].T
+
+if numba is not None: _sparse_rows = numba.njit(parallel=True, fastmath=True, cache=True)(_sparse_rows)
+
+def _cpu_kernel(out, parts) -> bool:
+    "Whether the compiled kernel projects these gradients: numba present, float32 on the CPU."
+    return numba is not None and out.device.type == 'cpu' and out.dtype == torch.float32 and all(
+        p.dtype == torch.float32 for p in parts)
+
+def _project_cpu(parts, rows, vals, out):
+    "The sparse projection of the gradient blocks `parts` on the CPU, by the compiled kernel, on torch's threads."
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    r, v, o, res = np.asarray(rows, dtype=np.int32), np.asarray(vals, dtype=np.float32), 0, out.numpy()
+    for p in parts:
+        n = p.shape[1]; _sparse_rows(p.detach().contiguous().numpy(), r[:, o:o + n], v[:, o:o + n], res); o += n
+    return out
+
 # %% ../nbs/06_attribution.ipynb #afe635eb
 class SparseProjector(AbstractProjector):
     "Sparse JL projection for traker: each gradient coordinate goes, with a random sign, to `s` output coordinates."
+    # the matrix is drawn on the CPU from the seed (the same on every device) and kept on `device`
     def __init__(self, grad_dim:int, proj_dim:int, seed:int=0, s:int=2, device='cpu', dtype=torch.float32):
         super().__init__(grad_dim, proj_dim, seed, 'sparse', device)
         if proj_dim < 1 or grad_dim < 1:
@@ -79,7 +113,7 @@ class SparseProjector(AbstractProjector):
             shape = (self.s, self.grad_dim)
             rows = torch.randint(0, self.proj_dim, shape, generator=g)
             signs = (torch.randint(0, 2, shape, generator=g) * 2 - 1).to(self.dtype)
-            self._hashes[model_id] = rows, signs * math.sqrt(self.proj_dim / self.s)
+            self._hashes[model_id] = rows.to(self.device), (signs * math.sqrt(self.proj_dim / self.s)).to(self.device)
         return self._hashes[model_id]
 
     def project(self, grads, # traker's per-parameter dict of (batch, ...) gradients, or a (batch, grad_dim) tensor
@@ -89,14 +123,29 @@ class SparseProjector(AbstractProjector):
             raise ValueError(f"Gradients have {d} coordinates, the projector was made for {self.grad_dim}.")
         rows, vals = self.hashes(model_id)
         out, o = torch.zeros(len(parts[0]), self.proj_dim, dtype=self.dtype, device=parts[0].device), 0
+        if _cpu_kernel(out, parts): return _project_cpu(parts, *self._cpu_hashes(model_id), out)
         # parameter by parameter, in the row-major layout the gradients come in: no concatenation, no transpose
+        if rows.device != out.device: rows, vals = rows.to(out.device), vals.to(out.device)
         for p in parts:
             p, n = p.to(self.dtype), p.shape[1]
             for j in range(self.s): out.index_add_(1, rows[j, o:o+n], p * vals[j, o:o+n])
             o += n
         return out
 
-    def free_memory(self): pass   # the hashes are small and reused across calls
+
+# %% ../nbs/06_attribution.ipynb #d2c378d0
+@patch
+def _cpu_hashes(self:SparseProjector, model_id:int) -> tuple:
+    "`hashes` as NumPy arrays on the CPU (int32 rows), as the compiled kernel reads them; kept."
+    key = ('cpu', model_id)
+    if key not in self._hashes:
+        rows, vals = self.hashes(model_id)
+        self._hashes[key] = rows.to('cpu', torch.int32).numpy(), vals.cpu().float().numpy()
+    return self._hashes[key]
+
+
+@patch
+def free_memory(self:SparseProjector): pass   # the hashes are small and reused across calls
 
 # %% ../nbs/06_attribution.ipynb #45aa0f21
 class AttributionError(RuntimeError):
@@ -165,67 +214,112 @@ def _check_lambda(lambda_reg, proj_dim:int, n:int):
                          "the scores noise; use lambda_reg='auto' or a positive value.")
     return lambda_reg
 
-def _train_output(train_output, y:torch.Tensor) -> Output:
+def _train_output(train_output, label_dtype:torch.dtype) -> Output:
     "The output training examples are featurised with: as given, else the margin for class labels, the prediction."
     out = as_output(train_output) if train_output is not None else (
-        TaskMargin() if y.dtype == torch.long else Prediction())
-    if isinstance(out, TaskMargin) and y.dtype != torch.long:
+        TaskMargin() if label_dtype == torch.long else Prediction())
+    if isinstance(out, TaskMargin) and label_dtype != torch.long:
         raise ValueError("The task margin needs integer class labels; for a regressor pass train_output=Prediction().")
     return out
 
-def _projector(kind:str, model:nn.Module, params:list|None, proj_dim:int, seed:int) -> AbstractProjector:
-    "The projector of `kind` for the gradients of `params` (all of `model`'s when None)."
+def _projector(kind:str, model:nn.Module, params:list|None, proj_dim:int, seed:int,
+               device=torch.device('cpu')) -> AbstractProjector:
+    "The projector of `kind` for the gradients of `params` (all of `model`'s when None), on `device`."
     grad_dim = sum(p.numel() for n, p in model.named_parameters() if params is None or n in params)
-    if kind == 'sparse': return SparseProjector(grad_dim, proj_dim, seed)
-    return BasicProjector(grad_dim, proj_dim, derive_seed(seed, 'projector') % 2**31, ProjectionType.normal, 'cpu',
-                          dtype=torch.float32)
+    if kind == 'sparse': return SparseProjector(grad_dim, proj_dim, seed, device=str(device))
+    return BasicProjector(grad_dim, proj_dim, derive_seed(seed, 'projector') % 2**31, ProjectionType.normal,
+                          str(device), dtype=torch.float32)
+
+def _examples(data, train_idx) -> tuple:
+    "The attributed training examples (`Examples`), and what names their data in store keys."
+    from torch.utils.data import Dataset, DataLoader
+    if isinstance(data, (Dataset, DataLoader)): ex = Examples(data, train_idx); return ex, ex.key()
+    data = as_data(data)
+    return Examples(data.train, train_idx, name=data.name), data.name
 
 # %% ../nbs/06_attribution.ipynb #ce56cb32
 class TRAK:
     "TRAK scores of training examples for targets' task or concept outputs, averaged over the members of an ensemble."
     def __init__(self,
                  models, # a model, a list of models of one architecture, or an `Ensemble`
-                 data, # a `TaskData`; its train split is what is attributed to
+                 data, # a `TaskData` (its train split is attributed to), or the training examples themselves as a
+                       # torch Dataset or DataLoader, read batch by batch (`Examples`)
                  train_idx=None, # the training examples the members were trained on (default: all)
                  proj_dim:int=512, projector:str='sparse', # 'sparse' (`SparseProjector`) or 'gaussian' (traker's)
                  lambda_reg='auto', # λ added to ΦᵀΦ: 'auto' or a number
-                 store:ArtifactStore|None=None, name:str='trak', batch_size:int=100, seed:int=0, progress:bool=True,
+                 store:ArtifactStore|None=None, name:str='trak', seed:int=0, progress:bool=True,
+                 batch_size:int|None=None, # examples per batch; default: up to 100, per-example gradients ≤ 1 GiB
                  train_output=None, # the loss's `Output`: default margin (classes) or prediction (regression)
-                 params=None): # only these parameters: names or module prefixes ('layer4', 'fc'); None: all
+                 params=None, # only these parameters: names or module prefixes ('layer4', 'fc'); None: all
+                 device=None): # where gradients are computed and projected (`as_device`): CUDA if present, else CPU
         models = getattr(models, 'models', models)
         self.models = list(models) if isinstance(models, (list, tuple)) else [models]
         if not self.models: raise ValueError("TRAK needs at least one trained model.")
-        data = as_data(data)
         if projector not in PROJECTORS: raise ValueError(f"projector must be one of {PROJECTORS}, not {projector!r}.")
-        self.train_idx = (torch.arange(len(data.train)) if train_idx is None
-                          else torch.as_tensor(np.asarray(train_idx), dtype=torch.long))
-        n = len(self.train_idx)
+        self.examples, data_key = _examples(data, train_idx)
+        self.train_idx = torch.as_tensor(self.examples.idx, dtype=torch.long); n = len(self.train_idx)
         lambda_reg = _check_lambda(lambda_reg, proj_dim, n)
-        self.x, self.y = data.train.x[self.train_idx], data.train.y[self.train_idx]
-        train_output = _train_output(train_output, self.y)
+        train_output = _train_output(train_output, self.examples.label_dtype)
         self.proj_dim, self.projector_kind, self.lambda_reg = proj_dim, projector, lambda_reg
-        self.batch_size, self.seed, self.progress = batch_size, seed, progress
+        self.seed, self.progress, self.device = seed, progress, as_device(device)
         self.params = _select_params(self.models[0], params)
-        proj = _projector(projector, self.models[0], self.params, proj_dim, seed)
-        self.config = dict(models=[model_fingerprint(m) for m in self.models], data=data.name,
+        proj = _projector(projector, self.models[0], self.params, proj_dim, seed, self.device)
+        self.batch_size = batch_size or max(1, min(100, 2**30 // (4 * proj.grad_dim)))
+        self.config = dict(models=[model_fingerprint(m) for m in self.models], data=data_key,
                            train=_ids_hash(self.train_idx), n_train=n, proj_dim=proj_dim,
                            projector=getattr(proj, 'spec', projector), lambda_reg=lambda_reg, seed=seed)
         if not isinstance(train_output, TaskMargin): self.config['train_output'] = train_output.key()
         if self.params is not None: self.config['params'] = self.params
         self.store = store or ArtifactStore()
         self.dir = self.store.dir(name, self.config); self.dir.mkdir(parents=True, exist_ok=True)
-        self.model = copy.deepcopy(self.models[0]).float().to(memory_format=torch.contiguous_format).eval()
-        self.output = TrakOutput(train_output)
-        self.traker = TRAKer(model=self.model, task=self.output, train_set_size=n, save_dir=str(self.dir),
-                             device='cpu', projector=proj, gradient_computer=_KeepOutputGradients,
-                             use_half_precision=False, lambda_reg=0., logging_level=logging.ERROR, grad_wrt=self.params)
         self.lambdas = {}
+        self._make_traker(train_output, proj)
 
 # %% ../nbs/06_attribution.ipynb #9f94318c
 @patch
 def __repr__(self:TRAK):
     return (f"TRAK({len(self.models)} members, {len(self.train_idx)} training examples, proj_dim={self.proj_dim}, "
             f"{self.projector_kind} projector, in {self.dir})")
+
+# %% ../nbs/06_attribution.ipynb #e76c3c20
+@patch
+def _make_traker(self:TRAK, train_output:Output, proj:AbstractProjector|None=None):
+    "traker's `TRAKer` over the store folder on `device`, with a working copy of the model (remade in each worker)."
+    proj = proj or _projector(self.projector_kind, self.models[0], self.params, self.proj_dim, self.seed, self.device)
+    self.model = copy.deepcopy(self.models[0]).float().to(memory_format=torch.contiguous_format).eval().to(self.device)
+    self.output = TrakOutput(train_output)
+    self.traker = TRAKer(model=self.model, task=self.output, train_set_size=len(self.train_idx), save_dir=str(self.dir),
+                         device=str(self.device), projector=proj, gradient_computer=_KeepOutputGradients,
+                         use_half_precision=False, lambda_reg=0., logging_level=logging.ERROR, grad_wrt=self.params)
+
+@patch
+def __getstate__(self:TRAK) -> dict:
+    "What a worker receives: all but traker's open arrays and the working model, which `__setstate__` makes again."
+    return {k: v for k, v in self.__dict__.items() if k not in ('traker', 'model', 'output')} | dict(
+        _train_output=self.output.train)
+
+@patch
+def __setstate__(self:TRAK, st:dict):
+    st = dict(st); out = st.pop('_train_output'); self.__dict__.update(st); self._make_traker(out)
+
+# %% ../nbs/06_attribution.ipynb #94e338c2
+@patch(as_prop=True)
+def y(self:TRAK) -> torch.Tensor:
+    "The training examples' labels (read once from a streamed dataset)."
+    return self.examples.labels(self.progress)
+
+@patch(as_prop=True)
+def x(self:TRAK) -> torch.Tensor:
+    "The training inputs as one tensor, where they are held in memory; `inputs` reads some of a streamed dataset."
+    if self.examples.streamed:
+        raise AttributionError("The training examples are streamed from a Dataset, not held as one tensor: "
+                               "read the ones you need with trak.inputs(positions).")
+    return self.examples.x
+
+@patch
+def inputs(self:TRAK, positions) -> torch.Tensor:
+    "The inputs of the training examples at `positions` (rows of the scores)."
+    return self.examples.inputs(positions)
 
 # %% ../nbs/06_attribution.ipynb #666fd3ff
 @patch
@@ -238,35 +332,65 @@ def featurized(self:TRAK) -> bool:
 
 # %% ../nbs/06_attribution.ipynb #f18f029c
 @patch
-def _finalize(self:TRAK, mid):
-    "Set member `mid`'s λ and finalise its features."
+def _finalize(self:TRAK, mid, block:int=8192):
+    "Set member `mid`'s λ and finalise its features; Φ is read from the store in blocks of rows."
     self.traker.saver.load_current_store(mid)
-    g = torch.as_tensor(np.asarray(self.traker.saver.current_store['grads']))
-    if not torch.isfinite(g).all():
-        raise AttributionError(f"Member {mid}'s projected gradients hold NaN/inf: "
-                               "the model or data produce non-finite gradients.")
-    lam = 0.1 * (g.double()**2).sum().item() / self.proj_dim if self.lambda_reg == 'auto' else self.lambda_reg
+    g, sq = self.traker.saver.current_store['grads'], 0.0
+    for i in range(0, len(g), block):
+        b = torch.as_tensor(np.asarray(g[i:i + block])).double()
+        if not torch.isfinite(b).all():
+            raise AttributionError(f"Member {mid}'s projected gradients hold NaN/inf: "
+                                   "the model or data produce non-finite gradients.")
+        sq += (b**2).sum().item()
+    lam = 0.1 * sq / self.proj_dim if self.lambda_reg == 'auto' else self.lambda_reg
     self.traker.score_computer.lambda_reg = lam
     with _traker_bars_off(): self.traker.finalize_features(model_ids=[mid])
     self.lambdas[mid] = lam
+    return lam
 
 # %% ../nbs/06_attribution.ipynb #13aa1b49
 @patch
-def featurize(self:TRAK):
-    "Featurise the training examples for every member; resumes where a previous run stopped."
-    n, bs = len(self.x), self.batch_size
-    for mid, m in enumerate(tqdm(self.models, desc='featurizing members', disable=not self.progress)):
-        st = self._state(mid)
-        if st.get('is_finalized') == 1: continue
-        self.traker.load_checkpoint(m.state_dict(), model_id=mid)
-        if st.get('is_featurized') != 1:
-            done = np.asarray(self.traker.saver.current_store['is_featurized']).reshape(-1).astype(bool)
-            starts = [i for i in range(0, n, bs) if not done[i:i+bs].all()]
-            for i in tqdm(starts, desc=f'member {mid}', leave=False, disable=not self.progress):
-                inds = np.arange(i, min(n, i + bs))
-                self.traker.featurize(batch=(self.x[inds], self.y[inds]), inds=inds)
-            self.traker.saver.current_store['is_featurized'].flush()
-        self._finalize(mid)
+def _featurize_member(self:TRAK, mid:int):
+    "Featurise member `mid`'s training examples batch by batch, skipping finished batches, and finalise it."
+    if self._state(mid).get('is_finalized') == 1: return self.lambdas.get(mid)
+    n, bs = len(self.train_idx), self.batch_size
+    self.traker.load_checkpoint(self.models[mid].state_dict(), model_id=mid)
+    if self._state(mid).get('is_featurized') != 1:
+        done = np.asarray(self.traker.saver.current_store['is_featurized']).reshape(-1).astype(bool)
+        starts = [i for i in range(0, n, bs) if not done[i:i+bs].all()]
+        todo = np.concatenate([np.arange(i, min(n, i + bs)) for i in starts]) if starts else np.arange(0)
+        batches = self.examples.batches(todo, bs, self.device)
+        for inds, x, y in tqdm(batches, total=len(starts), desc=f'member {mid}', leave=False,
+                               disable=not self.progress):
+            self.traker.featurize(batch=(x, y), inds=inds)
+        self.traker.saver.current_store['is_featurized'].flush()
+    return self._finalize(mid)
+
+def _featurize_job(state:dict, mid:int) -> float:
+    "One member's featurisation as a job (`run_jobs`), from a `TRAK`'s state; it stores into the TRAK's folder."
+    from concept_attrib.attribution import TRAK   # the package's class, also when the caller's is a notebook's copy
+    trak = TRAK.__new__(TRAK); trak.__setstate__(state | dict(progress=False))
+    return trak._featurize_member(mid)
+
+# %% ../nbs/06_attribution.ipynb #8792f80a
+@patch
+def featurize(self:TRAK,
+              backend:str='local', # members run here, on local worker processes, or on Ray (`run_jobs`)
+              workers:int=1, # more than 1: one job per member on that many local workers (or Ray's)
+              ray_address:str|None=None):
+    "Featurise the training examples for every member, one job per member; resumes where a previous run stopped."
+    todo = [mid for mid in range(len(self.models)) if self._state(mid).get('is_finalized') != 1]
+    if backend == 'local' and (workers == 1 or len(todo) == 1) or not todo:
+        for mid in tqdm(todo, desc='featurizing members', disable=not self.progress): self._featurize_member(mid)
+        return self
+    from concept_attrib.attribution import _featurize_job   # workers import the job from the package
+    gpus = 1 if self.device.type == 'cuda' else 0        # Ray gives each job its own GPU
+    jobs = [dict(state=self.__getstate__(), mid=mid) for mid in todo]
+    lams = run_jobs(_featurize_job, jobs, backend=backend, workers=workers, ray_address=ray_address,
+                    gpus_per_worker=gpus, progress=self.progress,
+                    desc=f'featurizing {len(todo)} members ({backend})')
+    self.lambdas.update(zip(todo, lams))
+    self._make_traker(self.output.train)    # read back what the workers stored
     return self
 
 # %% ../nbs/06_attribution.ipynb #235a1578
@@ -279,12 +403,54 @@ def _targets(self:TRAK, x, y, probe, output) -> tuple:
     out = as_output(given) if given is not None else self.output.train
     if isinstance(out, ProbeOutput): resolve_layers(self.model, out.layer)
     x = torch.as_tensor(x).float()
-    y = torch.zeros(len(x), dtype=self.y.dtype) if y is None else torch.as_tensor(y).to(self.y.dtype)
+    dt = self.examples.label_dtype
+    y = torch.zeros(len(x), dtype=dt) if y is None else torch.as_tensor(y).to(dt)
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"Give one label per target: {len(x)} inputs, {len(y)} labels.")
-    if x.shape[1:] != self.x.shape[1:]:
-        raise ValueError(f"Targets have shape {tuple(x.shape[1:])}, the training inputs {tuple(self.x.shape[1:])}.")
+    if tuple(x.shape[1:]) != self.examples.shape:
+        raise ValueError(f"Targets have shape {tuple(x.shape[1:])}, the training inputs {self.examples.shape}.")
     return out, x, y
+
+# %% ../nbs/06_attribution.ipynb #1ebdf62f
+@patch
+def _member_store(self:TRAK, mid:int, key:str, exp:str|None=None, n_targets:int=-1, rows=slice(None),
+                  device=None) -> torch.Tensor:
+    "`rows` of one array traker stored for member `mid`: 'grads' (Φ), 'features', 'out_to_loss', or '{exp}_grads'."
+    self.traker.saver.load_current_store(mid, exp, n_targets)
+    return torch.as_tensor(np.asarray(self.traker.saver.current_store[key][rows])).double().to(device or 'cpu')
+
+@patch
+def loss_weights(self:TRAK) -> torch.Tensor:
+    "Each training example's loss weight (1 − p for the task margin), mean over members: what traker's scores carry."
+    if not self.featurized: raise AttributionError("Featurise the training examples first (call .featurize()).")
+    return torch.stack([self._member_store(m, 'out_to_loss').reshape(-1)
+                        for m in range(len(self.models))]).mean(0).float()
+
+# %% ../nbs/06_attribution.ipynb #995200bb
+@patch
+def from_store(self:TRAK,
+               kernel:bool=True, # True: Φ(ΦᵀΦ + λI)⁻¹φₜ (TRAK); False: Φφₜ (gradient dot products)
+               loss_weighted:bool=False, # times each training example's loss weight, as traker's scores are
+               block:int=8192 # training examples per block: what is held in memory at once
+              ) -> torch.Tensor:
+    "Scores (n_train, n_targets) of the last targets `score` scored, from traker's stored arrays, memory-mapped."
+    if getattr(self, 'experiment', None) is None:
+        raise AttributionError("Score the targets first (call .score(...)): their gradients are read from the store.")
+    (exp, m), n, members = self.experiment, len(self.train_idx), len(self.models)
+    path = self.dir/'scores'/f"{exp}-{'trak' if kernel else 'graddot'}{'-weighted' if loss_weighted else ''}.npy"
+    path.parent.mkdir(exist_ok=True); part = path.with_suffix('.part')
+    out = np.lib.format.open_memmap(part, mode='w+', dtype=np.float32, shape=(n, m))
+    w = self.loss_weights().double().to(self.device) if loss_weighted else None
+    for i in tqdm(range(0, n, block), desc='scores', leave=False, disable=not self.progress or n <= block):
+        rows, acc = slice(i, i + block), 0
+        for mid in range(members):
+            tgt = self._member_store(mid, f'{exp}_grads', exp, m, device=self.device)
+            train = self._member_store(mid, 'features' if kernel else 'grads', rows=rows, device=self.device)
+            acc = acc + train @ tgt.T
+        acc = acc / members if w is None else acc / members * w[rows, None]
+        out[rows] = acc.float().cpu().numpy()
+    out.flush(); del out; os.replace(part, path)
+    return torch.from_numpy(np.load(path, mmap_mode='c'))   # copy-on-write: editing the tensor leaves the file
 
 # %% ../nbs/06_attribution.ipynb #adc1f6e4
 @patch
@@ -298,6 +464,7 @@ def score(self:TRAK,
                                   # False: without it (`from_store`)
          ) -> torch.Tensor:
     "Scores (n_train, n_targets): how much each training example raised each target's output, averaged over members."
+    # the scores are a memory-mapped file in the store, written block by block (`from_store`)
     if not self.featurized:
         raise AttributionError("Featurise the training examples first (call .featurize()): "
                                "traker scores unfeaturised models as NaN.")
@@ -312,43 +479,14 @@ def score(self:TRAK,
                                                  num_targets=len(x))
             for i in range(0, len(x), self.batch_size):
                 inds = np.arange(i, min(len(x), i + self.batch_size))
-                self.traker.score(batch=(x[inds], y[inds]), inds=inds)
-        with _traker_bars_off(): scores = torch.as_tensor(np.array(self.traker.finalize_scores(exp_name=exp)))
+                self.traker.score(batch=(x[inds].to(self.device), y[inds].to(self.device)), inds=inds)
     finally: self.output.scoring = False; self.output.target = None
+    scores = self.from_store(loss_weighted=loss_weighted)
     bad = ~torch.isfinite(scores)
     if bad.any():
         raise AttributionError(f"{int(bad.sum())} of {scores.numel()} scores are NaN/inf (experiment {exp!r} in "
                                f"{self.dir}); delete that folder and featurise again.")
-    return scores if loss_weighted else self.from_store()
-
-# %% ../nbs/06_attribution.ipynb #1ebdf62f
-@patch
-def _member_store(self:TRAK, mid:int, key:str, exp:str|None=None, n_targets:int=-1) -> torch.Tensor:
-    "One array traker stored for member `mid`: 'grads' (Φ), 'features', 'out_to_loss', or the targets' '{exp}_grads'."
-    self.traker.saver.load_current_store(mid, exp, n_targets)
-    return torch.as_tensor(np.asarray(self.traker.saver.current_store[key])).double()
-
-@patch
-def loss_weights(self:TRAK) -> torch.Tensor:
-    "Each training example's loss weight (1 − p for the task margin), mean over members: what traker's scores carry."
-    if not self.featurized: raise AttributionError("Featurise the training examples first (call .featurize()).")
-    return torch.stack([self._member_store(m, 'out_to_loss').reshape(-1)
-                        for m in range(len(self.models))]).mean(0).float()
-
-@patch
-def from_store(self:TRAK,
-               kernel:bool=True, # True: Φ(ΦᵀΦ + λI)⁻¹φₜ (TRAK); False: Φφₜ (gradient dot products)
-               loss_weighted:bool=False # times each training example's loss weight, as traker's scores are
-              ) -> torch.Tensor:
-    "Scores (n_train, n_targets) of the last targets `score` scored, formed from traker's stored arrays."
-    if getattr(self, 'experiment', None) is None:
-        raise AttributionError("Score the targets first (call .score(...)): their gradients are read from the store.")
-    exp, n = self.experiment; tot = 0
-    for mid in range(len(self.models)):
-        train = self._member_store(mid, 'features' if kernel else 'grads')
-        tot = tot + train @ self._member_store(mid, f'{exp}_grads', exp, n).T
-    s = tot / len(self.models)
-    return (s * self.loss_weights()[:, None] if loss_weighted else s).float()
+    return scores
 
 # %% ../nbs/06_attribution.ipynb #d454e179
 def representation_similarity(models, # a model, a list of models, or an `Ensemble`
@@ -623,7 +761,7 @@ def render(self:AttributionExplorer, concept, layer):
     r = self.result(concept, layer)
     n = min(self.n_show, len(r.train_idx) // 2)
     pro, opp = r.top(n), r.top(n, opponents=True)
-    x = self.trak.x[pro.position.tolist() + opp.position.tolist()]
+    x = self.trak.inputs(pro.position.tolist() + opp.position.tolist())
     titles = [f"{s:+.3g}\n{l}" for s, l in zip(pd.concat([pro, opp]).score, pd.concat([pro, opp]).label)]
     title = f"top row: proponents of {concept} at {layer}; bottom row: opponents"
     self.grid.value = fig_png(show_images(x, titles, ncols=n, size=1.2, suptitle=title))

@@ -18,6 +18,7 @@ from .core import Explorer, fig_png, resolve_layers, seed_everything, seed_gener
 from .probes import LinearProbe
 from .outputs import ProbeOutput
 from .core import frozen
+from .core import as_device, on_device
 
 # %% auto #0
 __all__ = ['BackpropError', 'LatentSpace', 'BackpropResult', 'to_units', 'per_person', 'probe_output', 'concept_backprop',
@@ -118,6 +119,7 @@ def _free_variable(s, space, combine):
     with torch.no_grad(): var0 = space.encode(s).detach()
     return var0, space.decode
 
+# %% ../nbs/09_backprop.ipynb #8d6c9da4
 def concept_backprop(model:nn.Module, probe:LinearProbe,
                      s:torch.Tensor, # inputs (N, ...) in the model's input space
                      target:float, # o: a probability (binary probe) or a value in the probe's range (regression)
@@ -126,10 +128,15 @@ def concept_backprop(model:nn.Module, probe:LinearProbe,
                      space=None, # None: the input itself; a `LatentSpace`: an autoencoder's code
                      combine='add', dist='l2', steps:int=300, lr:float=0.05,
                      bounds:tuple|None=None, # (low, high) tensors bounding the changed input (additive, input space)
-                     progress:bool=True) -> BackpropResult:
+                     progress:bool=True,
+                     device=None # where it runs (`on_device`); a latent space's encode/decode run where they are
+                    ) -> BackpropResult:
     "Find, per input, a change that drives the probe's output to `target` while staying close (Adam)."
     _check_probe(model, probe, target, lam1, lam2, layer)
     s = _check_inputs(model, s, space, combine, bounds)
+    model = on_device(model, device); dev = next(model.parameters()).device
+    probe, s = on_device(probe, dev), s.to(dev)
+    if bounds is not None: bounds = tuple(torch.as_tensor(b).float().to(dev) for b in bounds)
     drive = ProbeOutput(probe, as_probability=True)   # the probe on its layer (a probability when binary)
     with frozen(model, probe):                        # no weight trains; requires_grad and modes are kept
         var0, make = _free_variable(s, space, combine)
@@ -150,7 +157,8 @@ def concept_backprop(model:nn.Module, probe:LinearProbe,
     config = dict(lam1=lam1, lam2=lam2, combine=combine if isinstance(combine, str) else 'custom',
                   dist=dist if isinstance(dist, str) else 'custom', space='input' if space is None else 'latent',
                   steps=steps, lr=lr, layer=probe.info['layer'])
-    return BackpropResult(original, changed.detach(), before.detach(), after.detach(), float(target), hist, config)
+    cpu = lambda t: t.detach().cpu()
+    return BackpropResult(cpu(original), cpu(changed), cpu(before), cpu(after), float(target), hist, config)
 
 # %% ../nbs/09_backprop.ipynb #449c6414
 def entanglement(res:BackpropResult, concept) -> dict:
@@ -209,16 +217,19 @@ def render(self:TabularBackpropExplorer, row, lam1, lam2, target):
 # %% ../nbs/09_backprop.ipynb #8de58b62
 def train_autoencoder(ae:nn.Module,
                       x:torch.Tensor, # images in [0, 1], (N, C, H, W)
-                      epochs:int=8, batch_size:int=64, lr:float=2e-3, seed:int=0, progress:bool=True) -> nn.Module:
+                      epochs:int=8, batch_size:int=64, lr:float=2e-3, seed:int=0, progress:bool=True,
+                      device=None # where it trains (`as_device`); it is returned on the CPU, in eval mode
+                     ) -> nn.Module:
     "Fit an autoencoder (sigmoid output) with binary cross-entropy and Adam; returns it in eval mode."
     if x.min() < 0 or x.max() > 1:
         raise ValueError("Autoencoder inputs must lie in [0, 1] (binary cross-entropy on pixels).")
     g = seed_generator(seed, 'order'); seed_everything(seed)
+    dev = as_device(device); ae.to(dev)
     opt = torch.optim.Adam(ae.parameters(), lr); ae.train()
     for ep in tqdm(range(epochs), desc='autoencoder', disable=not progress):
         for b in torch.randperm(len(x), generator=g).split(batch_size):
-            loss = F.binary_cross_entropy(ae(x[b]), x[b]); opt.zero_grad(); loss.backward(); opt.step()
-    return ae.eval()
+            xb = x[b].to(dev); loss = F.binary_cross_entropy(ae(xb), xb); opt.zero_grad(); loss.backward(); opt.step()
+    return ae.cpu().eval()
 
 def reconstruction_error(ae:nn.Module, x:torch.Tensor) -> torch.Tensor:
     "Per-image mean squared error of the autoencoder's reconstruction."
@@ -227,12 +238,14 @@ def reconstruction_error(ae:nn.Module, x:torch.Tensor) -> torch.Tensor:
 # %% ../nbs/09_backprop.ipynb #3944f79b
 def image_backprop(model:nn.Module, probe:LinearProbe, ae:nn.Module, x:torch.Tensor, target:float,
                    lam1:float=1.0, lam2:float=0.01, steps:int=200, lr:float=0.05,
-                   progress:bool=True) -> BackpropResult:
+                   progress:bool=True, device=None) -> BackpropResult: # device: where it runs (`on_device`)
     "Concept backpropagation of images in `ae`'s latent space (L2 on the code); `original` is `x` reconstructed."
     if x.ndim != 4: raise BackpropError(f"Images must be a batch (N, C, H, W); got shape {tuple(x.shape)}.")
+    model = on_device(model, device); dev = next(model.parameters()).device
+    ae = on_device(ae, dev)                          # the latent space runs where the model does
     with frozen(ae):
-        return concept_backprop(model, probe, x, target, lam1, lam2, space=LatentSpace(ae.encode, ae.decode),
-                                steps=steps, lr=lr, progress=progress)
+        return concept_backprop(model, probe, x.to(dev), target, lam1, lam2, space=LatentSpace(ae.encode, ae.decode),
+                                steps=steps, lr=lr, progress=progress, device=dev)
 
 # %% ../nbs/09_backprop.ipynb #5b6d3ed2
 def show_backprop(res:BackpropResult, n:int=6, title:str=''):

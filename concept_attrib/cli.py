@@ -9,24 +9,24 @@ from __future__ import annotations
 import argparse, dataclasses, inspect, sys, time
 from pathlib import Path
 from .core import ArtifactStore
-from .data import load_fashion_mnist
 from .pipeline import (PipelineConfig, train_step, member_table, probe_step, attribute_step, retrain_step,
                                      components_step, reproduction_table, run_pipeline,
                                      planted_step)
 
 # %% auto #0
-__all__ = ['main']
+__all__ = ['PRESETS', 'main']
 
 # %% ../nbs/12_cli.ipynb #1b099897
-def _add_config_options(g, group:str):
-    "Add the `PipelineConfig` fields of `group` to the argument group `g`, with their defaults and help."
+def _add_config_options(g, group:str, base:PipelineConfig|None=None):
+    "Add the `PipelineConfig` fields of `group` to the argument group `g`, with `base`'s values as defaults."
+    base = base or PipelineConfig()
     for f in dataclasses.fields(PipelineConfig):
         if f.metadata['group'] != group: continue
-        h = f"{f.metadata['help']} (default: %(default)s)" if f.metadata['help'] else '(default: %(default)s)'
-        opt = '--' + f.name.replace('_', '-')
+        opt, default = '--' + f.name.replace('_', '-'), getattr(base, f.name)
+        h = f.metadata['help'] if default == '' else f"{f.metadata['help']} (default: %(default)s)".lstrip()
         if isinstance(f.default, tuple):
-            g.add_argument(opt, nargs='+', type=type(f.default[0]), default=list(f.default), help=h)
-        else: g.add_argument(opt, type=type(f.default), default=f.default, help=h)
+            g.add_argument(opt, nargs='+', type=type(f.default[0]), default=list(default), help=h)
+        else: g.add_argument(opt, type=type(f.default), default=default, help=h)
 
 # %% ../nbs/12_cli.ipynb #1e9d636c
 _COMPONENTS = dict(masks='masks', heldout='heldout', examples='n_examples')   # option: its parameter
@@ -62,9 +62,13 @@ _STEPS = dict(   # step: (help, description, its option groups beyond run, ensem
           'Train, probe, attribute and retrain, run the planted control, then write the HTML report.',
           ('attribution', 'retraining', 'planted')))
 
-def _parser() -> argparse.ArgumentParser:
+# %% ../nbs/12_cli.ipynb #0131e853
+PRESETS = dict(demo=PipelineConfig, paper=PipelineConfig.paper)   # --preset: the defaults every option starts from
+
+def _parser(preset:str='demo') -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='concept-attrib', description='Concepts, training data and components '
                                 'of a network: the pipeline steps for batch runs.')
+    base = PRESETS[preset]()
     sub = p.add_subparsers(dest='step', required=True, metavar='STEP')
     for step, (summary, description, groups) in _STEPS.items():
         sp = sub.add_parser(step, help=summary, description=description)
@@ -74,17 +78,20 @@ def _parser() -> argparse.ArgumentParser:
         g.add_argument('--out', default='report',
                        help='folder for the CSV tables and the report (default: %(default)s)')
         g.add_argument('--quiet', action='store_true', help='no progress bars')
-        for group in ('ensemble', 'concepts', *groups):
+        g.add_argument('--preset', choices=list(PRESETS), default=preset,
+                       help="the defaults of the options below: the CPU demo's, or the paper's scale (a GPU run)")
+        for group in ('ensemble', 'concepts', *groups, 'compute'):
             g = sp.add_argument_group(group)
             if group == 'components': _add_components_options(g)
-            else: _add_config_options(g, group)
+            else: _add_config_options(g, group, base)
     return p
 
 # %% ../nbs/12_cli.ipynb #11527eea
 def _config(a) -> PipelineConfig:
+    "The options given as a `PipelineConfig`: the preset's, with the step's options over it."
     kw = {f.name: getattr(a, f.name) for f in dataclasses.fields(PipelineConfig) if hasattr(a, f.name)}
     if 'ks' in kw: kw['ks'] = tuple(int(k) if k >= 1 else k for k in kw['ks'])
-    return PipelineConfig(**kw)
+    return dataclasses.replace(PRESETS[getattr(a, 'preset', 'demo')](), **kw)
 
 # %% ../nbs/12_cli.ipynb #a08c2f5e
 def _show(title, df, out, name):
@@ -94,7 +101,8 @@ def _show(title, df, out, name):
 # %% ../nbs/12_cli.ipynb #f4f36f99
 def main(argv=None) -> int:
     "Entry point of the `concept-attrib` command."
-    a = _parser().parse_args(argv)
+    pre = argparse.ArgumentParser(add_help=False); pre.add_argument('--preset', choices=list(PRESETS), default='demo')
+    a = _parser(pre.parse_known_args(argv)[0].preset).parse_args(argv)
     try: cfg = _config(a)
     except ValueError as e: print(f"concept-attrib {a.step}: {e}", file=sys.stderr); return 2
     store, out, prog = ArtifactStore(a.store), Path(a.out), not a.quiet
@@ -105,7 +113,7 @@ def main(argv=None) -> int:
         _show('What reproduced', res.reproduction, out, 'reproduction.csv')
         print(f"\nsteps took {res.seconds} seconds; report: {res.report.resolve()}")
         return 0
-    data = load_fashion_mnist()
+    data = cfg.load_data()
     ens = train_step(cfg, data, store, prog)
     if a.step == 'train': _show('Ensemble', member_table(ens), out, 'members.csv')
     elif a.step == 'probe':

@@ -19,6 +19,9 @@ from .core import (ArtifactStore, Explorer, fig_png, resolve_layers, content_has
                                  derive_seed, seed_generator, frozen)
 from .core import pearson, spearman
 from .outputs import margin as _margin, as_output, TaskMargin
+from .core import on_device
+from .parallel import run_jobs
+import copy, dataclasses
 
 # %% auto #0
 __all__ = ['ComponentLayer', 'Components', 'ablate_by_copy', 'ablated_margins', 'ablated_outputs', 'MaskDataset', 'mask_dataset',
@@ -81,6 +84,14 @@ def locate(self:Components, i:int) -> tuple:
         if l.offset <= i < l.offset + l.n: return l.name, i - l.offset
     raise IndexError(f"Component {i} does not exist; there are {self.n}.")
 
+@patch
+def on(self:Components, model:nn.Module) -> Components:
+    "The same components bound to `model`, a copy of this one's model (on another device, say)."
+    if model is self.model: return self
+    mods, c = dict(model.named_modules()), copy.copy(self)
+    c.model, c.layers = model, [dataclasses.replace(l, module=mods[l.name]) for l in self.layers]
+    return c
+
 # %% ../nbs/08_components.ipynb #6ac84eaa
 def _unit_hook(keep, bias, kind):
     "Scale each row's units by `keep` (1 or 0) and put the bias back where a unit is ablated."
@@ -138,6 +149,7 @@ def ablate(self:Components,
     try:
         for l in self.layers:
             keep = (~masks[:, l.offset:l.offset + l.n]).float().repeat_interleave(n_examples, 0)   # (M*N, n)
+            keep = keep.to(next(l.module.parameters()).device)
             if l.kind == 'head':
                 handles.append(l.module.register_forward_hook(_mha_hook(keep), with_kwargs=True)); continue
             handles.append(l.module.register_forward_hook(_unit_hook(keep, l.module.bias, l.kind)))
@@ -171,28 +183,35 @@ def _ablated_logits(model, comps, masks, x, batch_size=4096):
                 out.append(model(x.repeat(len(mk), *([1] * (x.ndim - 1)))).view(len(mk), N, -1))
     return torch.cat(out)
 
+def _placed(model, comps, x, y, device) -> tuple:
+    "The model (`on_device`), its components, and the examples, all on `device`."
+    m = on_device(model, device); dev = next(m.parameters()).device
+    return m, comps.on(m), torch.as_tensor(x).to(dev), None if y is None else torch.as_tensor(y).to(dev)
+
 def ablated_margins(model:nn.Module, comps:Components, masks:torch.Tensor, x:torch.Tensor, y:torch.Tensor,
-                    batch_size:int=4096) -> torch.Tensor:
+                    batch_size:int=4096, device=None) -> torch.Tensor:
     "Correct-class margins (M, N) of the N examples under each of the M masks, batched with forward hooks."
+    model, comps, x, y = _placed(model, comps, x, y, device)
     with frozen(model):
         masks = torch.as_tensor(masks, dtype=torch.bool)
         logits = _ablated_logits(model, comps, masks, x, batch_size)   # (M, N, classes)
-    return _margin(logits, y[None, :].expand(len(logits), -1))
+    return _margin(logits, y[None, :].expand(len(logits), -1)).cpu()
 
 # %% ../nbs/08_components.ipynb #e400ec16
 def ablated_outputs(model:nn.Module, comps:Components, masks:torch.Tensor, x:torch.Tensor, y:torch.Tensor|None=None,
                     output=None, # what to read (see `as_output`): None the margin, a probe, any `Output`
-                    batch_size:int=4096) -> torch.Tensor:
+                    batch_size:int=4096, device=None) -> torch.Tensor: # device: where the passes run
     "Any output (M, N) of the N examples under each of the M masks, batched with forward hooks like `ablated_margins`."
     out = as_output(output)
-    if isinstance(out, TaskMargin): return ablated_margins(model, comps, masks, x, y, batch_size)
+    if isinstance(out, TaskMargin): return ablated_margins(model, comps, masks, x, y, batch_size, device)
+    model, comps, x, y = _placed(model, comps, x, y, device)
     masks = torch.as_tensor(masks, dtype=torch.bool); N, per, res = len(x), max(1, batch_size // len(x)), []
     with frozen(model), torch.no_grad():
         for i in range(0, len(masks), per):
             mk = masks[i:i + per]
             rep = lambda t: None if t is None else t.repeat(len(mk), *([1] * (t.ndim - 1)))
             with comps.ablate(mk, n_examples=N): res.append(out(model, rep(x), rep(y)).reshape(len(mk), N))
-    return torch.cat(res)
+    return torch.cat(res).cpu()
 
 # %% ../nbs/08_components.ipynb #ad63bb07
 @dataclass
@@ -211,39 +230,56 @@ class MaskDataset:
                 f"{self.margins.shape[1]} examples)")
 
 # %% ../nbs/08_components.ipynb #c590757f
+def _mask_chunk(model, comps, x, y, out, seed:int, c:int, chunk:int, alpha:float, batch_size:int, device) -> dict:
+    "Chunk `c` of a mask dataset: its masks, drawn from `seed` and `c`, and the outputs under each."
+    mk = torch.rand(chunk, comps.n, generator=seed_generator(seed, 'masks', c)) < alpha
+    d = dict(masks=mk, margins=ablated_outputs(model, comps, mk, x, y, out, batch_size, device))
+    if not torch.isfinite(d['margins']).all():
+        raise FloatingPointError("Some ablated outputs are NaN/inf; the model's outputs overflow under ablation.")
+    return d
+
+def _mask_chunk_job(model, layers:list, **kw) -> dict:
+    "One chunk as a job (`run_jobs`): the components are found again, by name, on the worker's copy of the model."
+    from concept_attrib.components import Components, _mask_chunk
+    return _mask_chunk(model, Components(model, layers=layers), **kw)
+
+# %% ../nbs/08_components.ipynb #b180b0c0
 def mask_dataset(model:nn.Module, comps:Components, x:torch.Tensor, y:torch.Tensor|None=None,
                  m:int=1000, alpha:float=0.05, seed:int=0, chunk:int=100, batch_size:int=4096,
                  store:ArtifactStore|None=None, progress:bool=True,
-                 output=None # what COAR regresses on (see `as_output`): None the margin, a probe, any `Output`
+                 output=None, # what COAR regresses on (see `as_output`): None the margin, a probe, any `Output`
+                 device=None, # where the ablated passes run (`on_device`)
+                 backend:str='local', workers:int=1, ray_address:str|None=None # chunks as jobs (`run_jobs`)
                 ) -> MaskDataset:
     "m random masks (each component ablated with probability `alpha`) and the outputs under each, stored by chunk."
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha is the probability of ablating each component; "
-                         f"it must lie in (0, 1), not {alpha}.")
+        raise ValueError(f"alpha is the probability of ablating each component; it must lie in (0, 1), not {alpha}.")
     if m < 1: raise ValueError(f"m must be at least 1, not {m}.")
     out = as_output(output)
-    x = torch.as_tensor(x).float()
-    y = torch.as_tensor(y).long() if y is not None else None
+    x, y = torch.as_tensor(x).float(), torch.as_tensor(y).long() if y is not None else None
     if isinstance(out, TaskMargin) and y is None:
         raise ValueError("The margin needs the examples' class labels y; give y, or another output.")
     store = store or ArtifactStore()
     base = dict(model=model_fingerprint(model), components=[(l.name, l.n) for l in comps.layers], alpha=alpha,
                 seed=seed, chunk=chunk, examples=content_hash(x, y) if y is not None else content_hash(x))
     if not isinstance(out, TaskMargin): base['output'] = out.key()   # margin datasets keep their old addresses
-    masks, margins = [], []
+    cfgs = [dict(base, index=c) for c in range(math.ceil(m / chunk))]
+    todo = [c for c, cfg in enumerate(cfgs) if not store.has('components/margins', cfg)]
+    kw = dict(x=x, y=y, out=out, seed=seed, chunk=chunk, alpha=alpha, batch_size=batch_size, device=device)
     desc = f'ablations: {m} masks x {len(x)} examples'
-    for c in tqdm(range(math.ceil(m / chunk)), desc=desc, disable=not progress):
-        cfg = dict(base, index=c)
-        if store.has('components/margins', cfg): d = store.load('components/margins', cfg)
-        else:
-            mk = torch.rand(chunk, comps.n, generator=seed_generator(seed, 'masks', c)) < alpha
-            d = dict(masks=mk, margins=ablated_outputs(model, comps, mk, x, y, out, batch_size))
-            if not torch.isfinite(d['margins']).all():
-                raise FloatingPointError("Some ablated outputs are NaN/inf; "
-                                         "the model's outputs overflow under ablation.")
-            store.save('components/margins', d, cfg)
-        masks.append(d['masks']); margins.append(d['margins'])
-    return MaskDataset(torch.cat(masks)[:m], torch.cat(margins)[:m], alpha, dict(base, m=m))
+    if backend == 'local' and workers == 1 or len(todo) <= 1:
+        for c in tqdm(todo, desc=desc, disable=not progress):
+            store.save('components/margins', _mask_chunk(model, comps, c=c, **kw), cfgs[c])
+    else:
+        from concept_attrib.components import _mask_chunk_job   # workers import the job from the package
+        jobs = [dict(model=model, layers=[l.name for l in comps.layers], c=c, **kw) for c in todo]
+        done = run_jobs(_mask_chunk_job, jobs, backend=backend, workers=workers, ray_address=ray_address,
+                        gpus_per_worker=1 if str(device or '').startswith('cuda') else 0, store=store,
+                        name='components/margin-jobs', progress=progress, desc=desc + f' ({backend})')
+        for c, d in zip(todo, done): store.save('components/margins', d, cfgs[c])
+    ds = [store.load('components/margins', cfg) for cfg in cfgs]
+    return MaskDataset(torch.cat([d['masks'] for d in ds])[:m], torch.cat([d['margins'] for d in ds])[:m], alpha,
+                       dict(base, m=m))
 
 # %% ../nbs/08_components.ipynb #e8f1106e
 @dataclass

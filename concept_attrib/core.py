@@ -6,7 +6,7 @@ Docs: https://concept-attrib.github.io/concept_attrib/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #90c6a954
 from __future__ import annotations
-import os, io, html, json, hashlib, difflib, random, tempfile, datetime, contextlib
+import os, io, copy, html, json, hashlib, difflib, random, tempfile, datetime, contextlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,10 +15,10 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SEED_ENV', 'seed_shift', 'derive_seed', 'seed_generator', 'seed_setting', 'seed_everything', 'default_device',
-           'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache', 'capture', 'frozen',
-           'global_avg_pool', 'collect_activations', 'pearson', 'rank', 'spearman', 'ArtifactMissing', 'config_hash',
-           'content_hash', 'model_fingerprint', 'atomic_write', 'default_store_root', 'ArtifactStore', 'fig_png',
-           'Explorer']
+           'as_device', 'on_device', 'layer_names', 'UnknownLayerError', 'resolve_layers', 'ActivationCache', 'capture',
+           'frozen', 'global_avg_pool', 'collect_activations', 'pearson', 'rank', 'spearman', 'ArtifactMissing',
+           'config_hash', 'content_hash', 'model_fingerprint', 'atomic_write', 'default_store_root', 'ArtifactStore',
+           'fig_png', 'Explorer']
 
 # %% ../nbs/00_core.ipynb #59a24fd7
 SEED_ENV = 'CONCEPT_ATTRIB_SEED'
@@ -60,6 +60,32 @@ def seed_everything(seed:int, # the seed of the run
 def default_device():
     "The device work goes to: CUDA when there is one, else the CPU."
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+# %% ../nbs/00_core.ipynb #985d09ad
+def as_device(device=None # None (CUDA when there is one, else the CPU), 'cpu', 'cuda', 'cuda:1' or a torch.device
+             ) -> torch.device:
+    "The device `device` names, checked: a CUDA device torch cannot see is refused with what to do."
+    if device is None: return default_device()
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{device!r} is not a device; give 'cpu', 'cuda', 'cuda:1' or a torch.device.") from None
+    if d.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r}, but torch sees no CUDA device here (torch {torch.__version__}, "
+                         f"built for CUDA {torch.version.cuda}); use device='cpu' or leave device unset.")
+    if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
+        raise ValueError(f"device={str(device)!r}, but torch sees {torch.cuda.device_count()} CUDA device(s).")
+    return d
+
+# %% ../nbs/00_core.ipynb #57b14b45
+def on_device(module:nn.Module, device=None # None: where `module` is when that is a GPU, else `as_device()`
+             ) -> nn.Module:
+    "`module` on `device`: the module itself when it is there already, else a copy moved there (the user's stays)."
+    t = next(iter(module.parameters()), None)
+    if t is None: t = next(iter(module.buffers()), None)
+    here = t.device if t is not None else torch.device('cpu')
+    dev = here if device is None and here.type != 'cpu' else as_device(device)
+    if dev.type == 'cuda' and dev.index is None: dev = torch.device('cuda', torch.cuda.current_device())
+    return module if here == dev else copy.deepcopy(module).to(dev)
 
 # %% ../nbs/00_core.ipynb #36ae1c6a
 def layer_names(model:nn.Module, # any torch module

@@ -19,11 +19,12 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'LOADERS', 'CALIFORNIA_FEATURES', 'CALIFORNIA_TARGET', 'FOOTWEAR_CLASSES',
            'LOOPY_DIGITS', 'CONCEPTS', 'CORNERS', 'data_home', 'Split', 'TaskData', 'register_loader', 'DataError',
-           'check_finite', 'check_lengths', 'read_idx', 'load_fashion_mnist', 'as_picture', 'show_images', 'as_data',
-           'load_mnist5k', 'load_california_housing', 'california_split', 'load_digits8', 'footwear', 'high_freq_share',
-           'high_low_frequency', 'concept_by_class', 'class_only_accuracy', 'brightness_share', 'loopiness',
-           'bedrooms_per_person', 'rooms_per_person', 'ConceptData', 'Concept', 'register_concept', 'concept_dataset',
-           'checkerboard', 'stamp', 'PlantedData', 'plant_pattern']
+           'check_finite', 'check_lengths', 'read_idx', 'load_fashion_mnist', 'fashion_mnist_rgb32', 'as_picture',
+           'show_images', 'as_data', 'Examples', 'load_mnist5k', 'load_california_housing', 'california_split',
+           'load_digits8', 'footwear', 'high_freq_share', 'high_low_frequency', 'concept_by_class',
+           'class_only_accuracy', 'brightness_share', 'loopiness', 'bedrooms_per_person', 'rooms_per_person',
+           'ConceptData', 'Concept', 'register_concept', 'concept_dataset', 'checkerboard', 'stamp', 'PlantedData',
+           'plant_pattern']
 
 # %% ../nbs/01_data.ipynb #b347e8d7
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
@@ -168,6 +169,16 @@ def load_fashion_mnist(path=None, # folder with the four IDX files (.gz or not)
 
 register_loader('fashion_mnist', load_fashion_mnist)
 
+# %% ../nbs/01_data.ipynb #c58965cc
+def fashion_mnist_rgb32(path=None) -> TaskData:
+    "Fashion-MNIST as 3×32×32 pictures: each image padded by 2 pixels and repeated over three channels."
+    d = load_fashion_mnist(path)
+    rgb = lambda x: torch.nn.functional.pad(x, (2, 2, 2, 2)).repeat(1, 3, 1, 1)
+    return TaskData('fashion_mnist_rgb32', Split(rgb(d.train.x), d.train.y), Split(rgb(d.test.x), d.test.y),
+                    d.classes, d.source)
+
+register_loader('fashion_mnist_rgb32', fashion_mnist_rgb32)
+
 # %% ../nbs/01_data.ipynb #02978814
 def as_picture(img:torch.Tensor) -> tuple:
     "An image (C, H, W) or (H, W) in [0, 1] as `imshow` draws it, (H, W) or (H, W, 3), and whether it is grey."
@@ -243,6 +254,112 @@ def as_data(data, # a `TaskData`, or (train, test): torch datasets of (input, la
                      tr.x[::max(1, len(tr.x) // 64)], tr.y, te.x[::max(1, len(te.x) // 64)], te.y)
     classes = list(classes if classes is not None else getattr(data[0], 'classes', None) or [])
     return TaskData(name or f'data-{h[:12]}', tr, te, classes, 'user data')
+
+# %% ../nbs/01_data.ipynb #9e28196f
+class Examples:
+    "Training examples read in batches: from (x, y) tensors, a `Split`, an indexable torch Dataset or a DataLoader."
+    def __init__(self, source, # (x, y) tensors, a `Split`, a Dataset of (input, label) pairs, or a DataLoader over one
+                 idx=None, # which of them (positions in `source`); default all
+                 name:str|None=None): # how store keys name them; default a checksum of their content
+        from torch.utils.data import DataLoader, Dataset, IterableDataset
+        self.x = self.y = self.dataset = None; self.loader_kw = {}
+        if isinstance(source, DataLoader):
+            self.loader_kw = dict(num_workers=source.num_workers, collate_fn=source.collate_fn,
+                                  pin_memory=source.pin_memory)
+            source = source.dataset
+        if isinstance(source, IterableDataset):
+            raise DataError("Examples need an indexable Dataset (with __getitem__ and __len__), not an iterable one: "
+                            "finished batches are skipped on a rerun by their positions.")
+        if isinstance(source, (Split, tuple, list)): s = _as_split(source, 'train'); self.x, self.y = s.x, s.y
+        elif isinstance(source, Dataset): self.dataset = source
+        else: raise DataError(f"Give the examples as (x, y) tensors, a torch Dataset or a DataLoader, "
+                              f"not {type(source).__name__}.")
+        n = len(self.x) if self.x is not None else len(source)
+        self.idx = np.arange(n) if idx is None else np.asarray(torch.as_tensor(np.asarray(idx)).long())
+        if len(self.idx) == 0: raise DataError("No examples: the dataset or the index is empty.")
+        if self.idx.min() < 0 or self.idx.max() >= n:
+            raise DataError(f"Positions {self.idx.min()}..{self.idx.max()} do not all lie in the {n} examples.")
+        # tensors: only the rows asked for are kept (a copy); a dataset is read at `idx` when batches are asked for
+        everything = len(self.idx) == n and (self.idx == np.arange(n)).all()
+        if self.x is not None and not everything: self.x, self.y = self.x[self.idx], self.y[self.idx]
+        self._take = np.arange(len(self.idx)) if self.x is not None else self.idx
+        self.name, self._labels = name, None
+        x0, y0 = self._item(0)
+        self.shape, self.label_dtype = tuple(x0.shape), y0.dtype
+
+
+# %% ../nbs/01_data.ipynb #db2e0b6d
+def _as_example(item, what:str) -> tuple:
+    "One dataset item as (input float tensor, label tensor), or a clear error."
+    if not (isinstance(item, (tuple, list)) and len(item) == 2):
+        raise DataError(f"{what} is a {type(item).__name__}, not an (input, label) pair.")
+    x, y = torch.as_tensor(item[0]), torch.as_tensor(np.asarray(item[1]))
+    return (x if x.is_floating_point() else x.float()), (y if y.is_floating_point() else y.long())
+
+@patch
+def _item(self:Examples, pos:int) -> tuple:
+    "The example at position `pos` (of `idx`) as (input, label)."
+    j = int(self._take[pos])
+    if self.x is not None: return self.x[j], self.y[j]
+    return _as_example(self.dataset[j], f"Item {j} of the dataset")
+
+@patch
+def __len__(self:Examples): return len(self.idx)
+
+@patch(as_prop=True)
+def streamed(self:Examples) -> bool:
+    "Whether the examples are read from a dataset (not held as tensors)."
+    return self.dataset is not None
+
+@patch
+def __repr__(self:Examples):
+    how = f"streamed from {type(self.dataset).__name__}" if self.streamed else "in memory"
+    return f"Examples({len(self)} of shape {self.shape}, {how})"
+
+# %% ../nbs/01_data.ipynb #4d81696d
+@patch
+def batches(self:Examples, positions, # positions (into `idx`) to read, in this order
+            batch_size:int=100, device=None):
+    "Yield (positions, x, y) batches of `batch_size`, read from tensors or through a DataLoader, moved to `device`."
+    from torch.utils.data import DataLoader, Subset
+    positions = np.asarray(positions, dtype=np.int64)
+    chunks = [positions[i:i + batch_size] for i in range(0, len(positions), batch_size)]
+    if self.x is not None:
+        loaded = ((self.x[c], self.y[c]) for c in chunks)
+    else:
+        loader = DataLoader(Subset(self.dataset, self._take[positions].tolist()), batch_size=batch_size, shuffle=False,
+                            **{k: v for k, v in self.loader_kw.items() if v is not None})
+        loaded = iter(loader)
+    for c, b in zip(chunks, loaded):
+        x, y = _as_example(b, "A batch")
+        if device is not None: x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        yield c, x, y
+
+@patch
+def inputs(self:Examples, positions) -> torch.Tensor:
+    "The inputs at `positions` (into `idx`), stacked."
+    return torch.stack([self._item(int(p))[0] for p in np.asarray(positions).reshape(-1)])
+
+# %% ../nbs/01_data.ipynb #6063e8c7
+@patch
+def labels(self:Examples, progress:bool=False) -> torch.Tensor:
+    "Every example's label (a pass over a streamed dataset the first time, then kept)."
+    from tqdm.auto import tqdm
+    if self._labels is None:
+        if self.x is not None: self._labels = self.y
+        else:
+            ys = [y for _, _, y in tqdm(self.batches(np.arange(len(self)), 1000), desc='reading labels',
+                                        total=-(-len(self) // 1000), disable=not progress, leave=False)]
+            self._labels = torch.cat(ys)
+    return self._labels
+
+@patch
+def key(self:Examples) -> dict:
+    "What identifies the examples in store keys: their name (or a checksum of 64 spread inputs and labels) and count."
+    pos = np.unique(np.linspace(0, len(self) - 1, min(64, len(self))).astype(int))
+    check = content_hash(repr((len(self), self.shape)).encode(), content_hash(self.idx),
+                         *[t for p in pos for t in self._item(int(p))])
+    return dict(examples=self.name or 'examples', n=len(self), check=check[:16])
 
 # %% ../nbs/01_data.ipynb #b91d66bd
 def _stratified_split(y:np.ndarray, test_per_class:int, seed:int=0):

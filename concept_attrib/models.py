@@ -15,7 +15,7 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .core import seed_everything, seed_generator, ArtifactStore, config_hash
+from .core import seed_everything, seed_generator, ArtifactStore, config_hash, as_device
 from .parallel import run_jobs, Portable, _data_check
 from .data import TaskData, Split, DataError, check_lengths, as_data
 
@@ -293,8 +293,10 @@ def _prep(x, channels_last):
 def evaluate(model:nn.Module, split:Split, batch_size:int=1024, channels_last:bool=True) -> float:
     "Accuracy (integer labels) or R² (float targets) of `model` on `split`."
     was = model.training; model.eval(); outs = []
+    dev = next(model.parameters(), torch.empty(0)).device   # evaluated where the model is
     with torch.no_grad():
-        for i in range(0, len(split), batch_size): outs.append(model(_prep(split.x[i:i+batch_size], channels_last)))
+        for i in range(0, len(split), batch_size):
+            outs.append(model(_prep(split.x[i:i+batch_size], channels_last).to(dev)).cpu())
     model.train(was)
     return _split_metric(torch.cat(outs), split.y)
 
@@ -336,6 +338,13 @@ def _optimizer_and_resume(module, recipe:Recipe, store, partial_name, cfg, histo
     module.load_state_dict(part['model']); opt.load_state_dict(part['opt'])
     return opt, part['history'], part['epoch'], part['seconds']
 
+def _cpu(state):
+    "A state dict (of a model or an optimiser) with every tensor on the CPU: checkpoints load on any machine."
+    if torch.is_tensor(state): return state.cpu()
+    if isinstance(state, dict): return {k: _cpu(v) for k, v in state.items()}
+    if isinstance(state, (list, tuple)): return type(state)(_cpu(v) for v in state)
+    return state
+
 # %% ../nbs/03_models.ipynb #3413309b
 def _fit(net:nn.Module, recipe:Recipe, opt, steps_per_epoch:int,
          batch, # batch(epoch, step) -> (inputs, targets) of that step
@@ -362,7 +371,7 @@ def _fit(net:nn.Module, recipe:Recipe, opt, steps_per_epoch:int,
                 raise FloatingPointError(f"{name}: {what} at epoch {epoch+1}, step {step+1}. "
                                          f"Lower lr (now {recipe.lr}) or check the inputs for NaN.")
             opt.zero_grad(set_to_none=True); ls.sum().backward(); opt.step()
-            tot += ls.detach().double()
+            tot += ls.detach().double().cpu()
             if stop is not None and stop.is_set():
                 raise KeyboardInterrupt(f"{name}: stopped at epoch {epoch+1}, step {step+1}")
             if step % 20 == 0: bar.set_postfix(loss=f'{ls.mean().item():.3f}')
@@ -415,7 +424,8 @@ def train(model, # a config dict, a library model, a zero-argument factory or 'm
           eval_each_epoch:bool=False, # measure the test split after every epoch, not only after the last
           optimizer:str|None=None, # 'sgd' (Nesterov momentum 0.9) or 'adam' (AdamW), overriding the recipe's
           stop:threading.Event|None=None, # set from another thread: stop after this step (KeyboardInterrupt)
-          recipe:Recipe|dict|None=None # every training setting (`Recipe`); the arguments above override its fields
+          recipe:Recipe|dict|None=None, # every training setting (`Recipe`); the arguments above override its fields
+          device=None # where it trains (`as_device`: CUDA if present, else the CPU); the result is on the CPU
          ) -> TrainResult:
     "Train a model by `recipe` (SGD under a one-cycle schedule by default); resumable through `store`."
     factory, data, r = _run_inputs(model, data, recipe, epochs=epochs, batch_size=batch_size, lr=lr,
@@ -423,25 +433,24 @@ def train(model, # a config dict, a library model, a zero-argument factory or 'm
     cfg = train_config(factory.key, data, seed=seed, train_idx=train_idx, recipe=r)
     if (done := _stored_result(store, name, cfg, factory)) is not None: return done
     idx_all = _train_indices(data, train_idx)
-    m = _seeded_build(factory, seed)
+    m, dev = _seeded_build(factory, seed), as_device(device); m = m.to(dev)   # weights drawn on the CPU
     if channels_last and any(_is_image(p) for p in m.parameters()): m = m.to(memory_format=torch.channels_last)
     opt, history, start_epoch, seconds = _optimizer_and_resume(m, r, store, name + '/partial', cfg, [])
     order = {}
     def batch(epoch, s):
         if epoch not in order: order.clear(); order[epoch] = _epoch_order(idx_all, seed, epoch)
         b = order[epoch][s*r.batch_size:(s+1)*r.batch_size]
-        return _prep(data.train.x[b], channels_last), data.train.y[b]
+        return _prep(data.train.x[b], channels_last).to(dev), data.train.y[b].to(dev)
     def checkpoint(epoch, hs, secs):
-        state = dict(model=m.state_dict(), opt=opt.state_dict(), epoch=epoch, history=hs[0], seconds=secs)
+        state = dict(model=_cpu(m.state_dict()), opt=_cpu(opt.state_dict()), epoch=epoch, history=hs[0], seconds=secs)
         store.save(name + '/partial', state, cfg)
     (history,), seconds = _fit(m, r, opt, math.ceil(len(idx_all) / r.batch_size), batch,
                                lambda out, y: _loss(out, y).reshape(1),
                                lambda: [evaluate(m, data.test, channels_last=channels_last)],
                                checkpoint if store is not None else None,
                                [history], start_epoch, seconds, name, [seed], progress, stop, eval_each_epoch)
-    m = m.to(memory_format=torch.contiguous_format) if channels_last else m
-    res = TrainResult(m, history[-1]['test_metric'], history, seconds, cfg)
-    _store_result(store, name, res)
+    m = (m.to(memory_format=torch.contiguous_format) if channels_last else m).cpu()
+    _store_result(store, name, res := TrainResult(m, history[-1]['test_metric'], history, seconds, cfg))
     return res
 
 # %% ../nbs/03_models.ipynb #0467dc9f
@@ -618,14 +627,14 @@ def _seeded_stack(factory:ModelFactory, seeds:list, data:TaskData, channels_last
                        input_shape=tuple(data.train.x.shape[1:]))
     return st.to(memory_format=torch.channels_last) if channels_last and _is_image(data.train.x) else st
 
-def _stack_batches(data:TaskData, idxs:list, seeds:list, batch_size:int):
+def _stack_batches(data:TaskData, idxs:list, seeds:list, batch_size:int, device=None):
     "`batch(epoch, step)`: inputs (B, K, ...) and targets (B, K), each member's step in its own epoch order."
     orders = {}
     def batch(epoch, step):
         if epoch not in orders:    # (K, n)
             orders.clear(); orders[epoch] = torch.stack([_epoch_order(idx, s, epoch) for idx, s in zip(idxs, seeds)])
         b = orders[epoch][:, step*batch_size:(step+1)*batch_size]              # (K, B)
-        return data.train.x[b.T], data.train.y[b.T]                           # (B, K, ...), (B, K)
+        return data.train.x[b.T].to(device), data.train.y[b.T].to(device)     # (B, K, ...), (B, K)
     return batch
 
 # %% ../nbs/03_models.ipynb #d84b82a2
@@ -637,9 +646,9 @@ def train_stacked(model, # what every member is (`ModelFactory`)
                   train_idx=None, store:ArtifactStore|None=None, name:str='model', progress:bool=True,
                   channels_last:bool=True, eval_each_epoch:bool=False, optimizer:str|None=None,
                   member_idx:list|None=None, # one training subset per seed (equal sizes), instead of `train_idx`
-                  # set from another thread: stop after this step (KeyboardInterrupt)
-                  stop:threading.Event|None=None,
-                  recipe:Recipe|dict|None=None # every training setting (`Recipe`); the arguments above override it
+                  stop:threading.Event|None=None, # set from another thread: stop after this step (KeyboardInterrupt)
+                  recipe:Recipe|dict|None=None, # every training setting (`Recipe`); the arguments above override it
+                  device=None # where the stack trains (`as_device`); the members come back on the CPU
                  ) -> list:
     "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
     mc, data, r = _run_inputs(model, data, recipe, epochs=epochs, batch_size=batch_size, lr=lr,
@@ -648,24 +657,24 @@ def train_stacked(model, # what every member is (`ModelFactory`)
     cfgs = [train_config(mc.key, data, seed=s, train_idx=t, recipe=r) for s, t in zip(seeds, subsets)]
     if len(seeds) == 1 or (store is not None and all(store.has(name, c) for c in cfgs)):   # nothing to stack
         return [train(mc, data, seed=s, train_idx=t, store=store, name=name, progress=progress, stop=stop,
-                      channels_last=channels_last, eval_each_epoch=eval_each_epoch, recipe=r)
+                      channels_last=channels_last, eval_each_epoch=eval_each_epoch, recipe=r, device=device)
                 for s, t in zip(seeds, subsets)]
     idxs = [_train_indices(data, t) for t in subsets]
-    st, K = _seeded_stack(mc, seeds, data, channels_last), len(seeds)
+    dev = as_device(device); st, K = _seeded_stack(mc, seeds, data, channels_last).to(dev), len(seeds)
     stack_cfg = dict(cfgs[0], seed=None, seeds=list(seeds))
     if member_idx is not None: stack_cfg['subset'] = [c['subset'] for c in cfgs]
     opt, histories, start_epoch, seconds = _optimizer_and_resume(st, r, store, name + '/stack-partial', stack_cfg,
                                                                  [[] for _ in seeds])
     def checkpoint(epoch, hs, secs):
-        state = dict(model=st.state_dict(), opt=opt.state_dict(), epoch=epoch, history=hs, seconds=secs)
+        state = dict(model=_cpu(st.state_dict()), opt=_cpu(opt.state_dict()), epoch=epoch, history=hs, seconds=secs)
         store.save(name + '/stack-partial', state, stack_cfg)
     histories, seconds = _fit(st, r, opt, math.ceil(len(idxs[0]) / r.batch_size),
-                              _stack_batches(data, idxs, seeds, r.batch_size), _member_losses,
+                              _stack_batches(data, idxs, seeds, r.batch_size, dev), _member_losses,
                               lambda: _evaluate_stacked(st, data.test, channels_last),
                               checkpoint if store is not None else None,
                               histories, start_epoch, seconds, name, list(seeds), progress, stop, eval_each_epoch)
     results = []
-    for m, h, c in zip(st.unstack(), histories, cfgs):
+    for m, h, c in zip([m.cpu() for m in st.unstack()], histories, cfgs):
         res = TrainResult(m, h[-1]['test_metric'], h, seconds / K, c); results.append(res)
         _store_result(store, name, res)
     return results
@@ -751,8 +760,9 @@ def train_ensemble(model, # what each member is: a config, a library model, a fa
     desc = f'{name}: {len(groups)} stack(s) of up to {max(map(len, groups))} member(s)'
     if in_threads: done = _run_in_threads(_train_stack_job, jobs, threads, progress, desc + f' on {threads} threads')
     else:
+        gpus = 1 if str(train_kw.get('device') or '').startswith('cuda') else 0   # Ray: each job its own GPU
         done = run_jobs(_train_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address,
-                        progress=progress, desc=desc)
+                        gpus_per_worker=gpus, progress=progress, desc=desc)
     by_seed = {s: r for g, rs in zip(groups, done) for s, r in zip(g, rs)}
     results = [by_seed[s] for s in seeds]
     models = []

@@ -28,6 +28,7 @@ def job_key(obj):
     if isinstance(obj, dict): return {str(k): job_key(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)): return [job_key(v) for v in obj]
     if isinstance(obj, (np.generic,)): return obj.item()
+    if isinstance(obj, torch.device): return str(obj)
     if isinstance(obj, (torch.Tensor, np.ndarray)):
         return dict(array=content_hash(obj), shape=list(obj.shape), dtype=str(obj.dtype))
     if isinstance(obj, TaskData): return dict(data=obj.name, check=_data_check(obj))
@@ -205,6 +206,7 @@ def run_jobs(fn, # an importable function, called as fn(**job)
              backend:str='local', # 'local' (worker processes here) or 'ray'
              workers:int|None=None, # local: processes (default: the CPU count); 1 runs the jobs in this process
              threads_per_worker:int=1, # torch threads (and Ray CPUs) per job
+             gpus_per_worker:float=0, # Ray GPUs per job (1: each job its own GPU); local workers share the device
              store:ArtifactStore|None=None, # keep each result here as it arrives; reruns skip finished jobs
              name:str|None=None, # the results' name in `store`; default: 'jobs/' and the function's path
              ray_address:str|None=None, # e.g. '127.0.0.1:6379' or 'ray://host:10001';
@@ -235,7 +237,7 @@ def run_jobs(fn, # an importable function, called as fn(**job)
             for i in todo: done(i, fn(**jobs[i]))
         elif backend == 'local':
             _run_local(path, jobs, todo, workers or os.cpu_count(), threads_per_worker, done)
-        elif todo: _run_ray(path, jobs, todo, ray_address, threads_per_worker, done)
+        elif todo: _run_ray(path, jobs, todo, ray_address, threads_per_worker, done, gpus_per_worker)
     finally: bar.close()
     return [results[i] for i in range(len(jobs))]
 
@@ -261,11 +263,11 @@ def _ray_init(address):
         ray.init(log_to_driver=False, configure_logging=False, **kw)
     return ray
 
-def _run_ray(path:str, jobs:list, todo:list, address, threads:int, done):
-    "Run the jobs `todo` as Ray tasks of `threads` CPUs each; `done(i, result)` as each one finishes."
+def _run_ray(path:str, jobs:list, todo:list, address, threads:int, done, gpus:float=0):
+    "Run the jobs `todo` as Ray tasks of `threads` CPUs (and `gpus` GPUs) each; `done(i, result)` as each finishes."
     from concept_attrib.parallel import _call, _by_reference   # workers unpickle the package's functions
     ray = _ray_init(address)
-    remote = ray.remote(num_cpus=threads, max_retries=0)(_call)
+    remote = ray.remote(num_cpus=threads, num_gpus=gpus, max_retries=0)(_call)
     pending = {remote.remote(path, _by_reference(jobs[i]), threads, seed_shift()): i for i in todo}
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)

@@ -12,19 +12,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import ArtifactStore, fig_png, model_fingerprint
+import inspect
+from fastcore.basics import patch
+from .core import ArtifactStore, fig_png, model_fingerprint, content_hash
+from .parallel import Portable, BACKENDS
 from .data import (load_fashion_mnist, load_mnist5k, load_california_housing, concept_dataset,
-                                 show_images, CONCEPTS, plant_pattern, PlantedData)
-from .models import SmallResNet, train_ensemble, Ensemble
+                                 show_images, CONCEPTS, plant_pattern, PlantedData, LOADERS, ConceptData, as_data)
+from .models import SmallResNet, train_ensemble, Ensemble, ModelFactory, MODELS
 from .probes import probe_ensemble, summarize_sweep, plot_depth, concept_features, layer_probes
 from .attribution import TRAK, attribute_concept, recovery, representation_similarity
 from .counterfactual import (counterfactual, Counterfactual, probe_gain, gain_layer, planted_control,
                                            PlantedControl, backdoor_success, _ci)
 
 # %% auto #0
-__all__ = ['CONCEPT_KINDS', 'PipelineConfig', 'train_step', 'member_table', 'concept_sizes', 'probe_step', 'attribute_step',
-           'retrain_step', 'PlantedCheck', 'planted_step', 'components_step', 'reproduction_table', 'report_figures',
-           'write_report', 'PipelineResult', 'run_pipeline']
+__all__ = ['PAPER_SCALE', 'CONCEPT_KINDS', 'PipelineConfig', 'train_step', 'member_table', 'concept_sizes', 'probe_step',
+           'attribute_step', 'retrain_step', 'PlantedCheck', 'planted_step', 'components_step', 'reproduction_table',
+           'report_figures', 'write_report', 'PipelineResult', 'run_pipeline']
 
 # %% ../nbs/11_pipeline.ipynb #1f76be62
 def _opt(default, group:str, help:str='', positive:bool=False):
@@ -34,13 +37,18 @@ def _opt(default, group:str, help:str='', positive:bool=False):
 # %% ../nbs/11_pipeline.ipynb #02c5f537
 @dataclass
 class PipelineConfig:
-    "The settings of one pipeline run; the defaults are the demo's."
-    n_train:int = _opt(3000, 'ensemble', 'training images, the first N of Fashion-MNIST', positive=True)
+    "The settings of one pipeline run; the defaults are the demo's, `PipelineConfig.paper()` the paper's scale."
+    model:str = _opt('', 'ensemble', "each member: 'module:function' making a fresh model, or a library architecture "
+                     "(ResNet18Small, ...) sized to the data; default: SmallResNet of --width")
+    data:str = _opt('', 'ensemble', "'module:function' giving a TaskData or (train, test), or a registered dataset "
+                    "(fashion_mnist_rgb32, ...); default: Fashion-MNIST")
+    n_train:int = _opt(3000, 'ensemble', 'training examples: the first N of the train split', positive=True)
     members:int = _opt(5, 'ensemble', 'ensemble members', positive=True)
     width:int = _opt(8, 'ensemble', 'SmallResNet width', positive=True)
     epochs:int = _opt(10, 'ensemble', 'epochs per model', positive=True)
     batch_size:int = _opt(64, 'ensemble', positive=True)
-    concepts:tuple = _opt(('footwear', 'high_low_frequency'), 'concepts', 'Fashion-MNIST concepts')
+    concepts:tuple = _opt(('footwear', 'high_low_frequency'), 'concepts',
+                          "the library's concepts by name, or 'module:function' giving ConceptData of the data")
     layer:str = _opt('stage3.0', 'concepts', 'layer whose probe is attributed and re-probed')
     proj_dim:int = _opt(512, 'attribution', 'TRAK projection dimension', positive=True)
     n_targets:int = _opt(100, 'attribution', 'concept examples scored', positive=True)
@@ -52,30 +60,92 @@ class PipelineConfig:
     workers:int = _opt(2, 'retraining', 'one-thread worker processes', positive=True)
     planted_share:float = _opt(0.03, 'planted', 'share of the training images stamped as a backdoor; 0: no control')
     planted_target:int = _opt(8, 'planted', 'the backdoor class of the planted control (Fashion-MNIST: 8, Bag)')
-    def __post_init__(self):
-        self.concepts, self.ks = tuple(self.concepts), tuple(self.ks)
-        bad = [c for c in self.concepts if c not in CONCEPTS or CONCEPTS[c][0] != 'fashion_mnist']
-        if bad:
-            raise ValueError(f"The pipeline runs on Fashion-MNIST; {bad} are not its concepts. Choose from "
-                             f"{[c for c, (d, *_) in CONCEPTS.items() if d == 'fashion_mnist']}.")
-        if not self.concepts: raise ValueError("Name at least one concept.")
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if f.metadata['positive'] and v < 1: raise ValueError(f"{f.name} must be at least 1, not {v}.")
-        if not 0 <= self.planted_share < 0.5:
-            raise ValueError(f"planted_share is a share of the training images in [0, 0.5), not {self.planted_share}.")
-        if self.n_train > 60000:
-            raise ValueError(f"Fashion-MNIST has 60,000 training images; n_train={self.n_train}.")
+    device:str = _opt('', 'compute', "where models train and TRAK runs: cpu, cuda, cuda:1; default: CUDA if present")
+    backend:str = _opt('local', 'compute', "how jobs run: 'local' worker processes, or 'ray'")
+    ray_address:str = _opt('', 'compute', "the Ray cluster's address, e.g. head-node:6379; default: a local Ray")
+    def __post_init__(self): self.concepts, self.ks = tuple(self.concepts), tuple(self.ks); self._check()
     @property
     def train_idx(self) -> torch.Tensor: return torch.arange(self.n_train)
-    def model(self): return SmallResNet(width=self.width)
+
+# %% ../nbs/11_pipeline.ipynb #3fa4d05c
+_FASHION = ('', 'fashion_mnist', 'fashion_mnist_rgb32')   # the data the library's Fashion-MNIST concepts label
+
+@patch
+def _check(self:PipelineConfig):
+    "Refuse settings that cannot run, saying what would."
+    fashion = [c for c, (d, *_) in CONCEPTS.items() if d == 'fashion_mnist']
+    named = [c for c in self.concepts if ':' not in c]
+    bad = [c for c in named if c not in (fashion if self.data in _FASHION else CONCEPTS)]
+    if bad: raise ValueError(f"{bad} are not concepts of this data: choose from "
+                             f"{fashion if self.data in _FASHION else list(CONCEPTS)}, or give 'module:function'.")
+    if not self.concepts: raise ValueError("Name at least one concept.")
+    for f in fields(self):
+        v = getattr(self, f.name)
+        if f.metadata['positive'] and v < 1: raise ValueError(f"{f.name} must be at least 1, not {v}.")
+    if not 0 <= self.planted_share < 0.5:
+        raise ValueError(f"planted_share is a share of the training images in [0, 0.5), not {self.planted_share}.")
+    if self.data in _FASHION and self.n_train > 60000:
+        raise ValueError(f"Fashion-MNIST has 60,000 training images; n_train={self.n_train}.")
+    if self.model and ':' not in self.model and self.model not in MODELS:
+        raise ValueError(f"No library architecture {self.model!r}: give 'module:function' or one of {list(MODELS)}.")
+    if self.data and ':' not in self.data and self.data not in LOADERS:
+        raise ValueError(f"No registered dataset {self.data!r}: give 'module:function' or one of {list(LOADERS)}.")
+    if self.backend not in BACKENDS: raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}.")
+
+# %% ../nbs/11_pipeline.ipynb #bd315fa0
+@patch
+def load_data(self:PipelineConfig):
+    "The run's data: the user's 'module:function', a registered dataset, or Fashion-MNIST."
+    if not self.data: return load_fashion_mnist()
+    return as_data(Portable(self.data)() if ':' in self.data else LOADERS[self.data]())
+
+@patch
+def factory(self:PipelineConfig, data):
+    "What each member is: the user's 'module:function', a library architecture sized to `data`, or the SmallResNet."
+    if ':' in self.model: return ModelFactory(self.model)
+    if not self.model: return SmallResNet(width=self.width)
+    sized = dict(in_channels=int(data.train.x.shape[1]), n_classes=len(data.classes) or int(data.train.y.max()) + 1)
+    takes = inspect.signature(MODELS[self.model]).parameters
+    return dict(arch=self.model, **{k: v for k, v in sized.items() if k in takes})
+
+@patch
+def concept_data(self:PipelineConfig, data, entries=None) -> list:
+    "The concepts `entries` (default: the run's) on `data`: by name, or from 'module:function' (ConceptData or a list)."
+    out = []
+    for c in ([entries] if isinstance(entries, str) else entries or self.concepts):
+        if ':' not in c: out.append(concept_dataset(c, data)); continue
+        got = Portable(c)(data)
+        got = list(got.values()) if isinstance(got, dict) else list(got) if isinstance(got, (list, tuple)) else [got]
+        if bad := [type(g).__name__ for g in got if not isinstance(g, ConceptData)]:
+            raise TypeError(f"{c} must return ConceptData (see ConceptData.from_labels), or a list of them; got {bad}.")
+        out += got
+    return out
+
+@patch
+def jobs(self:PipelineConfig) -> dict:
+    "How the run's jobs go: the backend and the Ray address."
+    return dict(backend=self.backend, ray_address=self.ray_address or None)
+
+# %% ../nbs/11_pipeline.ipynb #bf02cb13
+PAPER_SCALE = dict(model='ResNet18Small', data='fashion_mnist_rgb32', n_train=60000, members=20, epochs=20,
+                   batch_size=256, layer='layer3.1', proj_dim=4096, n_targets=1000, ks=(0.01, 0.05, 0.1), draws=3,
+                   retrainings=3, probe_train=5000, probe_test=2000)
+
+@patch(cls_method=True)
+def paper(cls:PipelineConfig, **changes) -> PipelineConfig:
+    "The paper's scale: torchvision's ResNet-18 on all 60,000 images as 3×32×32, 20 members, proj_dim 4096."
+    return cls(**(PAPER_SCALE | changes))
 
 # %% ../nbs/11_pipeline.ipynb #94ea9e6b
 def train_step(cfg:PipelineConfig, data, store:ArtifactStore, progress:bool=True) -> Ensemble:
     "Train (or read back) the ensemble."
-    ens = train_ensemble(cfg.model(), data, members=cfg.members, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                         train_idx=cfg.train_idx, store=store, name='pipeline/ensemble', progress=progress)
-    print(f"ensemble: {len(ens)} x SmallResNet(width={cfg.width}), {cfg.epochs} epochs on {cfg.n_train} images; "
+    if cfg.n_train > len(data.train):
+        raise ValueError(f"n_train={cfg.n_train}, but {data.name} has {len(data.train)} training examples.")
+    ens = train_ensemble(cfg.factory(data), data, members=cfg.members, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                         train_idx=cfg.train_idx, store=store, name='pipeline/ensemble', progress=progress,
+                         device=cfg.device or None, **cfg.jobs())
+    what = cfg.model or f'SmallResNet(width={cfg.width})'
+    print(f"ensemble: {len(ens)} x {what}, {cfg.epochs} epochs on {cfg.n_train} examples of {data.name}; "
           f"test accuracy {np.mean(ens.test_metrics):.4f} ± {np.std(ens.test_metrics):.4f}")
     return ens
 
@@ -101,20 +171,25 @@ def concept_sizes() -> pd.DataFrame:
 def probe_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore|None=None,
                progress:bool=True) -> pd.DataFrame:
     "Dense and sparse probes of every concept on every block of every member; kept in `store` per concept."
-    parts = []
-    for c in cfg.concepts:
-        key = dict(models=[model_fingerprint(m) for m in ens.models], data=data.name, concept=c,
-                   probe_train=cfg.probe_train, probe_test=cfg.probe_test, ks=[1, 5, 20])
-        if store is not None and store.has('pipeline/probes', key):
-            parts.append(pd.read_json(io.StringIO(store.load('pipeline/probes', key)['table']))); continue
-        df = probe_ensemble(ens.models, concept_dataset(c, data), probe_train=cfg.probe_train,
-                            probe_test=cfg.probe_test, progress=progress)
-        if store is not None: store.save('pipeline/probes', dict(table=df.to_json()), key)
-        parts.append(df)
+    parts, names = [], []
+    for entry in cfg.concepts:
+        given = cfg.concept_data(data, entry) if ':' in entry else [None]   # the user's: computed, to be keyed
+        for cd in given:
+            c = entry if cd is None else cd.name; names.append(c)
+            key = dict(models=[model_fingerprint(m) for m in ens.models], data=data.name, concept=c,
+                       probe_train=cfg.probe_train, probe_test=cfg.probe_test, ks=[1, 5, 20])
+            if cd is not None: key['labels'] = content_hash(cd.c_train, cd.c_test)
+            if store is not None and store.has('pipeline/probes', key):
+                parts.append(pd.read_json(io.StringIO(store.load('pipeline/probes', key)['table']))); continue
+            cd = cd if cd is not None else concept_dataset(c, data)
+            df = probe_ensemble(ens.models, cd, probe_train=cfg.probe_train, probe_test=cfg.probe_test,
+                                progress=progress)
+            if store is not None: store.save('pipeline/probes', dict(table=df.to_json()), key)
+            parts.append(df)
     sweep = pd.concat(parts, ignore_index=True)
     sweep['k'] = sweep.k.map(lambda k: k if k == 'all' else int(k))
     s = summarize_sweep(sweep)
-    for c in cfg.concepts:
+    for c in names:
         d = s[(s.concept == c) & (s.k == 'all')]
         best = d.loc[d.accuracy.idxmax()]
         print(f"probes: {c} is read best at {best.layer} "
@@ -125,10 +200,10 @@ def probe_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore|None=
 def attribute_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore, progress:bool=True) -> list:
     "TRAK of each concept's probe (member 0's, on `cfg.layer`) over the ensemble: a `ConceptAttribution` each."
     trak = TRAK(ens, data, train_idx=cfg.train_idx, proj_dim=cfg.proj_dim, store=store, name='pipeline/trak',
-                progress=progress).featurize()
+                progress=progress, device=cfg.device or None).featurize(**cfg.jobs())
     atts = []
-    for c in cfg.concepts:
-        cd = concept_dataset(c, data)
+    for cd in cfg.concept_data(data):
+        c = cd.name
         feats = concept_features(ens.models[0], cd, cfg.layer, probe_train=cfg.probe_train,
                                  probe_test=cfg.probe_test)
         pr = layer_probes(feats, cd, cfg.layer)[None]
@@ -141,10 +216,12 @@ def attribute_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore, 
 # %% ../nbs/11_pipeline.ipynb #53cb4651
 def retrain_step(cfg:PipelineConfig, atts:list, data, store:ArtifactStore, progress:bool=True) -> Counterfactual:
     "Remove top-k and random-k, retrain, re-probe (resumable, in one-thread workers)."
-    cf = counterfactual(cfg.model(), data, cfg.train_idx, atts, ks=cfg.ks, draws=cfg.draws,
+    own = any(':' in c for c in cfg.concepts)     # the user's concepts go to the workers as labels
+    kw = dict(device=cfg.device) if cfg.device else {}
+    cf = counterfactual(cfg.factory(data), data, cfg.train_idx, atts, ks=cfg.ks, draws=cfg.draws,
                         retrainings=cfg.retrainings, probe_train=cfg.probe_train, probe_test=cfg.probe_test,
                         epochs=cfg.epochs, batch_size=cfg.batch_size, workers=cfg.workers, store=store,
-                        progress=progress)
+                        progress=progress, concepts=cfg.concept_data(data) if own else None, **cfg.jobs(), **kw)
     print(f"retraining: {cf.jobs_run} job(s) run, {cf.jobs_reused} read back from the store")
     return cf
 
@@ -161,7 +238,7 @@ class PlantedCheck:
 def _planted_rankings(cfg:PipelineConfig, ens:Ensemble, pl:PlantedData, layer:str, store, progress) -> dict:
     "Each ranking's mean score per training image, for the pattern probe's output on stamped held-out images."
     trak = TRAK(ens, pl.data, proj_dim=cfg.proj_dim, store=store, name='pipeline/planted-trak',
-                progress=progress).featurize()
+                progress=progress, device=cfg.device or None).featurize(**cfg.jobs())
     feats = concept_features(ens.models[0], pl.concept, [layer], probe_train=cfg.probe_train,
                              probe_test=cfg.probe_test)
     probe = layer_probes(feats, pl.concept, layer)[None]
@@ -175,19 +252,19 @@ def planted_step(cfg:PipelineConfig, data, store:ArtifactStore, progress:bool=Tr
     "The positive control: plant a backdoor, find its origin by attribution, remove it and retrain."
     if cfg.planted_share == 0: return None
     pl = plant_pattern(data, cfg.train_idx, share=cfg.planted_share, target=cfg.planted_target)
-    ens = train_ensemble(cfg.model(), pl.data, members=cfg.members, epochs=cfg.epochs, batch_size=cfg.batch_size,
+    ens = train_ensemble(cfg.factory(data), pl.data, members=cfg.members, epochs=cfg.epochs, batch_size=cfg.batch_size,
                          store=store, name='pipeline/planted-ensemble', progress=progress)
     key = dict(models=[model_fingerprint(m) for m in ens.models], planted=pl.job_key(),
                probe_train=cfg.probe_train, probe_test=cfg.probe_test)
     gain = pd.read_json(io.StringIO(store.cached('pipeline/planted-gain', key, lambda: probe_gain(
-        cfg.model(), ens, pl.concept, probe_train=cfg.probe_train, probe_test=cfg.probe_test).to_json())))
+        cfg.factory(data), ens, pl.concept, probe_train=cfg.probe_train, probe_test=cfg.probe_test).to_json())))
     layer = gain_layer(gain)
     ranks = _planted_rankings(cfg, ens, pl, layer, store, progress)
     rec = pd.DataFrame([dict(ranking=k, **recovery(v, pl.truth)) for k, v in ranks.items()])
-    ctrl = planted_control(cfg.model(), pl, {k: ranks[k] for k in ('trak_unweighted', 'trak')}, layer,
+    ctrl = planted_control(cfg.factory(data), pl, {k: ranks[k] for k in ('trak_unweighted', 'trak')}, layer,
                            draws=cfg.draws, retrainings=cfg.retrainings, probe_train=cfg.probe_train,
                            probe_test=cfg.probe_test, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                           workers=cfg.workers, store=store, progress=progress)
+                           workers=cfg.workers, store=store, progress=progress, **cfg.jobs())
     s = ctrl.summary().set_index(['ranking', 'measure']).loc[('trak_unweighted', 'success')]
     print(f"planted control: pattern probed at {layer}; TRAK finds {rec.precision_at_s.iloc[0]:.0%} of S in its top "
           f"|S| (with the loss weight {rec.precision_at_s.iloc[1]:.0%}); removing them moves the backdoor's success "
@@ -316,8 +393,9 @@ def report_figures(cfg:PipelineConfig, sweep:pd.DataFrame, atts:list, cf:Counter
     "The report's figures: probes across depth, top proponents, the counterfactual plots, and the planted control's."
     import matplotlib.pyplot as plt
     figs = {}
-    fig, axs = plt.subplots(1, len(cfg.concepts), figsize=(5.2 * len(cfg.concepts), 3.2), squeeze=False)
-    for ax, c in zip(axs[0], cfg.concepts):
+    names = [a.concept for a in atts]
+    fig, axs = plt.subplots(1, len(names), figsize=(5.2 * len(names), 3.2), squeeze=False)
+    for ax, c in zip(axs[0], names):
         plot_depth(sweep[sweep.concept == c], ax=ax, title=c, mark_layer=cfg.layer)
     fig.tight_layout(); figs['probes'] = fig
     for a in atts:
@@ -396,11 +474,12 @@ class PipelineResult:
 
 def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progress:bool=True,
                  sizes:bool=True) -> PipelineResult:
-    "Ensemble, probes, attribution and retraining on Fashion-MNIST; writes CSV tables and `report.html` to `out`."
+    "Ensemble, probes, attribution and retraining; writes CSV tables and `report.html` to `out`."
     cfg = cfg or PipelineConfig()
     store = store if isinstance(store, ArtifactStore) else ArtifactStore(store)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    data = load_fashion_mnist(); secs = {}
+    data = cfg.load_data(); secs = {}
+    sizes = concept_sizes() if sizes and cfg.data in _FASHION else None   # the library's concept datasets
     def timed(name, f):
         t0 = time.perf_counter(); r = f(); secs[name] = round(time.perf_counter() - t0, 1); return r
     ens = timed('train', lambda: train_step(cfg, data, store, progress))
@@ -415,5 +494,5 @@ def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progres
     for a in atts: a.top(100).to_csv(out/f'proponents_{a.concept}.csv', index=False)
     if planted is not None: planted.control.summary().to_csv(out/'planted.csv', index=False)
     path = timed('report', lambda: write_report(out/'report.html', cfg, ens, sweep, atts, cf, data,
-                                                concept_sizes() if sizes else None, dict(secs), rep, planted))
+                                                sizes, dict(secs), rep, planted))
     return PipelineResult(cfg, ens, sweep, atts, cf, rep, path, secs, planted)

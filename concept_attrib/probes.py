@@ -16,6 +16,7 @@ from pathlib import Path
 from fastcore.basics import patch
 from .core import (collect_activations, global_avg_pool, resolve_layers, UnknownLayerError,
                                  ArtifactStore, Explorer, fig_png, seed_generator, pearson)
+from .core import on_device
 
 # %% auto #0
 __all__ = ['REDUCTIONS', 'MIN_EXAMPLES', 'MIN_PER_CLASS', 'SPREAD_FLOOR', 'reduce_activation', 'layer_features', 'LinearProbe',
@@ -36,10 +37,12 @@ def reduce_activation(a:torch.Tensor, reduce:str='pool') -> torch.Tensor:
 
 # %% ../nbs/04_probes.ipynb #0d493f16
 def layer_features(model:nn.Module, x:torch.Tensor, layers, reduce:str='pool', batch_size:int=512,
-                   progress:bool=False) -> dict:
+                   progress:bool=False,
+                   device=None # where the passes run (`on_device`); the features come back on the CPU
+                  ) -> dict:
     "Features of `layers` for inputs `x`, reduced by `reduce`, as {layer: (N, D) tensor}."
-    return collect_activations(model, x, layers, batch_size=batch_size,
-                               reduce=lambda a: reduce_activation(a, reduce), progress=progress)
+    return collect_activations(on_device(model, device), x, layers, batch_size=batch_size,
+                               reduce=lambda a: reduce_activation(a, reduce).cpu(), progress=progress)
 
 # %% ../nbs/04_probes.ipynb #3a6d14cb
 _READS = ('concept', 'layer', 'reduce', 'range')   # what a probe reads and was fitted on: kept by save/load
@@ -256,7 +259,7 @@ class ConceptFeatures:
 def concept_features(model:nn.Module, concept, # a `ConceptData`
                      layers=None, # layer names; default: `model.block_names`
                      reduce:str='pool', probe_train:int|None=5000, probe_test:int|None=2000,
-                     seed:int=0) -> ConceptFeatures:
+                     seed:int=0, device=None) -> ConceptFeatures: # device: where the passes run
     "Features of random subsets of `concept`'s train and test splits on every layer, from one pass each."
     layers = list([layers] if isinstance(layers, str) else layers or getattr(model, 'block_names', None) or [])
     if not layers: raise ValueError("Name the layers to probe (the model has no `block_names`).")
@@ -264,8 +267,8 @@ def concept_features(model:nn.Module, concept, # a `ConceptData`
     tr = _subsample(len(concept.x_train), probe_train, seed, 'train')
     te = _subsample(len(concept.x_test), probe_test, seed, 'test')
     return ConceptFeatures(concept.name, reduce, layers, tr, te,
-                           layer_features(model, concept.x_train[tr], layers, reduce),
-                           layer_features(model, concept.x_test[te], layers, reduce))
+                           layer_features(model, concept.x_train[tr], layers, reduce, device=device),
+                           layer_features(model, concept.x_test[te], layers, reduce, device=device))
 
 # %% ../nbs/04_probes.ipynb #5f65a7c2
 def layer_probes(feats:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e-3, balance:bool=False) -> dict:
@@ -297,10 +300,11 @@ def probe_layers(model:nn.Module, concept, # a `ConceptData`
                  layers=None, # layer names; default: `model.block_names`
                  ks=(1, 5, 20), # sparse probe sizes; a dense probe is always fitted ('all')
                  reduce:str='pool', probe_train:int|None=5000, probe_test:int|None=2000, seed:int=0, l2:float=1e-3,
-                 balance:bool=False # binary: weigh both classes equally (see `fit_probes`)
+                 balance:bool=False, # binary: weigh both classes equally (see `fit_probes`)
+                 device=None # where the passes run (`layer_features`)
                 ) -> pd.DataFrame:
     "Dense and sparse probes of `concept` on each layer of `model`: one row per layer and k."
-    feats = concept_features(model, concept, layers, reduce, probe_train, probe_test, seed)
+    feats = concept_features(model, concept, layers, reduce, probe_train, probe_test, seed, device)
     rows = []
     for depth, layer in enumerate(feats.layers):
         d = feats.train[layer].shape[1]

@@ -103,3 +103,22 @@ def test_module_function_string_factory_on_spawned_workers(fashion, tmp_path, mo
     finally: torch.set_num_threads(threads)
     _same_members(here, spawned)
     assert spawned.configs[0]['model']['factory'] == 'my_string_models:make_model'
+
+def test_trak_members_featurised_as_ray_jobs(ray_head, fashion, tmp_path):
+    "TRAK's members as Ray jobs over a streamed dataset: the scores computed here, and a member finished here is kept."
+    from torch.utils.data import TensorDataset
+    from concept_attrib.core import ArtifactStore
+    from concept_attrib.models import SmallResNet
+    from concept_attrib.attribution import TRAK
+    members = []
+    for s in range(3):
+        torch.manual_seed(s); members.append(SmallResNet(width=8).eval())
+    ds = TensorDataset(fashion.train.x[:300], fashion.train.y[:300])
+    kw = dict(proj_dim=64, progress=False, device='cpu')
+    here = TRAK(members, ds, store=ArtifactStore(tmp_path/'here'), **kw).featurize()
+    on_ray = TRAK(members, ds, store=ArtifactStore(tmp_path/'ray'), **kw)
+    on_ray._featurize_member(0)                                   # one member finished before the jobs start
+    on_ray.featurize(backend='ray', ray_address=ray_head)
+    assert on_ray.featurized and sorted(on_ray.lambdas) == [0, 1, 2]
+    x, y = fashion.test.x[:10], fashion.test.y[:10]
+    torch.testing.assert_close(on_ray.score(x, y), here.score(x, y), rtol=1e-4, atol=1e-6)
