@@ -33,7 +33,7 @@ def main():
     store = ArtifactStore()
     games = generate_positions(n_games=300, store=store, progress=False)
     cds = chess_dataset(games)
-    value = train(ChessCNN(), cds, epochs=6, batch_size=128, lr=0.01, progress=False, store=store,
+    value = train(ChessCNN(), cds, epochs=6, batch_size=128, lr=0.003, progress=False, store=store,
                   name='bench/chess_value')
     legal, achieved, control = [], {}, {}
     for name in CONCEPTS:

@@ -62,22 +62,19 @@ class TrakOutput(AbstractModelOutput):
 try: import numba
 except ImportError: numba = None
 _CHUNKS = 8   # the coordinates are cut into this many chunks, summed in a fixed order: the same result on any threads
-_PARALLEL_MIN = 1 << 16   # coordinates from which a parameter is projected on all of torch's threads
 
 def _sparse_rows(g, rows, vals, acc):
     "acc[c, r, b] += vals[j, i] · g[b, i] for the coordinates i of chunk c and r = rows[j, i]: one pass over g."
     B, n = g.shape; s = rows.shape[0]
     step = (n + _CHUNKS - 1) // _CHUNKS
-    for c in (numba.prange if numba is not None else range)(_CHUNKS):
+    for c in range(_CHUNKS):
         a = acc[c]
         for i in range(c * step, min(n, (c + 1) * step)):
             for j in range(s):
                 r, v = rows[j, i], vals[j, i]
                 for b in range(B): a[r, b] += v * g[b, i]
 
-if numba is not None:   # one compiled copy on all threads for large parameters, one on the calling thread
-    _sparse_rows_parallel = numba.njit(parallel=True, fastmath=True, cache=True)(_sparse_rows)
-    _sparse_rows = numba.njit(fastmath=True, cache=True)(_sparse_rows)
+if numba is not None: _sparse_rows = numba.njit(fastmath=True, cache=True)(_sparse_rows)   # on the calling thread
 
 def _cpu_kernel(out, parts) -> bool:
     "Whether the compiled kernel projects these gradients: numba present, float32 on the CPU."
@@ -88,11 +85,8 @@ def _project_cpu(parts, rows, vals, out):
     "The sparse projection of the gradient blocks `parts` on the CPU by the compiled kernel; the chunks summed last."
     r, v, o = np.asarray(rows, dtype=np.int32), np.asarray(vals, dtype=np.float32), 0
     acc = np.zeros((_CHUNKS, out.shape[1], out.shape[0]), dtype=np.float32)
-    threads = torch.get_num_threads() > 1
     for p in parts:
-        n = p.shape[1]
-        kernel = _sparse_rows_parallel if threads and n >= _PARALLEL_MIN else _sparse_rows
-        kernel(p.detach().contiguous().numpy(), r[:, o:o + n], v[:, o:o + n], acc); o += n
+        n = p.shape[1]; _sparse_rows(p.detach().contiguous().numpy(), r[:, o:o + n], v[:, o:o + n], acc); o += n
     out += torch.from_numpy(acc.sum(0).T)
     return out
 
