@@ -267,17 +267,20 @@ def mask_dataset(model:nn.Module, comps:Components, x:torch.Tensor, y:torch.Tens
     todo = [c for c, cfg in enumerate(cfgs) if not store.has('components/margins', cfg)]
     kw = dict(x=x, y=y, out=out, seed=seed, chunk=chunk, alpha=alpha, batch_size=batch_size, device=device)
     desc = f'ablations: {m} masks x {len(x)} examples'
+    got = {}   # the chunks computed now; the others are read from the store
     if backend == 'local' and workers == 1 or len(todo) <= 1:
+        placed = on_device(model, device)   # moved (or copied) once, not once per chunk
+        kw['device'] = next(placed.parameters()).device
         for c in tqdm(todo, desc=desc, disable=not progress):
-            store.save('components/margins', _mask_chunk(model, comps, c=c, **kw), cfgs[c])
+            got[c] = _mask_chunk(placed, comps.on(placed), c=c, **kw); store.save('components/margins', got[c], cfgs[c])
     else:
         from concept_attrib.components import _mask_chunk_job   # workers import the job from the package
         jobs = [dict(model=model, layers=[l.name for l in comps.layers], c=c, **kw) for c in todo]
         done = run_jobs(_mask_chunk_job, jobs, backend=backend, workers=workers, ray_address=ray_address,
                         gpus_per_worker=1 if str(device or '').startswith('cuda') else 0, store=store,
                         name='components/margin-jobs', progress=progress, desc=desc + f' ({backend})')
-        for c, d in zip(todo, done): store.save('components/margins', d, cfgs[c])
-    ds = [store.load('components/margins', cfg) for cfg in cfgs]
+        for c, d in zip(todo, done): got[c] = d; store.save('components/margins', d, cfgs[c])
+    ds = [got[c] if c in got else store.load('components/margins', cfg) for c, cfg in enumerate(cfgs)]
     return MaskDataset(torch.cat([d['masks'] for d in ds])[:m], torch.cat([d['margins'] for d in ds])[:m], alpha,
                        dict(base, m=m))
 

@@ -266,9 +266,10 @@ def concept_features(model:nn.Module, concept, # a `ConceptData`
     resolve_layers(model, layers)
     tr = _subsample(len(concept.x_train), probe_train, seed, 'train')
     te = _subsample(len(concept.x_test), probe_test, seed, 'test')
+    model = on_device(model, device)   # moved (or copied) once for both splits
     return ConceptFeatures(concept.name, reduce, layers, tr, te,
-                           layer_features(model, concept.x_train[tr], layers, reduce, device=device),
-                           layer_features(model, concept.x_test[te], layers, reduce, device=device))
+                           layer_features(model, concept.x_train[tr], layers, reduce),
+                           layer_features(model, concept.x_test[te], layers, reduce))
 
 # %% ../nbs/04_probes.ipynb #5f65a7c2
 def layer_probes(feats:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e-3, balance:bool=False) -> dict:
