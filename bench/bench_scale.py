@@ -9,6 +9,9 @@
   images for one SmallResNet member, read from a torch `Dataset` over the (memory-mapped) image file;
   `score_60k_x_1k_peak_rss_gb` of a process that scores 1,000 targets against them. Goal: each <= 3 GB.
   `featurize_60k_seconds` is how long the first took.
+- `train_60k_streamed_peak_rss_gb`: peak resident memory of a process that trains a SmallResNet for one epoch on all
+  60,000 images from the same `Dataset`, kept as a dataset (`as_data(..., stream=True)`); then, in the same process,
+  `train_streamed_over_tensors`: that epoch's time over the time of the same epoch on the images read into tensors.
 - `ray_featurize_speedup`: 4 SmallResNet members featurised on all 60,000 training images as Ray jobs on a local head
   (one thread per worker, as many workers as cores) against one process with all cores, same examples, same run;
   median over RAY_REPEATS. The two
@@ -118,6 +121,22 @@ def stream_child(step, store_dir, tmp):
     print(f"{peak_rss_gb():.4f} {time.perf_counter() - t0:.1f}")
 
 
+def train_child(tmp):
+    "One process: an epoch on 60,000 streamed images (peak RSS, seconds), then the same epoch on them as tensors."
+    from concept_attrib.data import as_data
+    from concept_attrib.models import SmallResNet, train
+    images, labels = fashion_files(tmp)
+    parts = (IdxImages(images, labels, N_STREAM), IdxImages(images, labels, 1000))
+    times = {}
+    for stream in (True, False):   # streamed first, so that the peak is the streamed run's
+        data = as_data(parts, name='fashion_idx', stream=stream)
+        t0 = time.perf_counter()
+        train(SmallResNet(width=8), data, epochs=1, batch_size=128, progress=False, device='cpu')
+        times[stream] = time.perf_counter() - t0
+        if stream: rss = peak_rss_gb()
+    print(f"{rss:.4f} {times[True]:.1f} {times[False]:.1f}")
+
+
 def run_child(*args, threads=None):
     env = dict(os.environ, **({'OMP_NUM_THREADS': str(threads)} if threads else {}))
     out = subprocess.run([sys.executable, HERE, *args], capture_output=True, text=True, env=env)
@@ -173,6 +192,9 @@ def main():
     print(f"featurize_60k_peak_rss_gb: {float(rss):.3f}")
     print(f"featurize_60k_seconds: {float(secs):.0f}")
     print(f"score_60k_x_1k_peak_rss_gb: {float(run_child('stream', 'score', store, tmp)[0]):.3f}")
+    rss, streamed, tensors = map(float, run_child('train', tmp))
+    print(f"train_60k_streamed_peak_rss_gb: {rss:.3f}")
+    print(f"train_streamed_over_tensors: {streamed / tensors:.3f}")
     ones, rays = [], []
     for _ in range(RAY_REPEATS):
         ones.append(float(run_child('ray', 'one', tempfile.mkdtemp())[0]))
@@ -191,4 +213,5 @@ def main():
 if __name__ == '__main__':
     if len(sys.argv) > 1 and sys.argv[1] == 'stream': stream_child(*sys.argv[2:])
     elif len(sys.argv) > 1 and sys.argv[1] == 'ray': ray_child(*sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == 'train': train_child(*sys.argv[2:])
     else: main()

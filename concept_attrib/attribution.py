@@ -19,7 +19,7 @@ from trak import TRAKer
 from trak.modelout_functions import AbstractModelOutput
 from trak.projectors import AbstractProjector, BasicProjector, ProjectionType
 from trak.gradient_computers import FunctionalGradientComputer
-from .parallel import run_jobs
+from .parallel import run_jobs, job_gpus
 from .core import (ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint,
                                  derive_seed, seed_generator, as_device)
 from .probes import LinearProbe, concept_features, layer_probes, layer_features
@@ -383,10 +383,9 @@ def featurize(self:TRAK,
         for mid in tqdm(todo, desc='featurizing members', disable=not self.progress): self._featurize_member(mid)
         return self
     from concept_attrib.attribution import _featurize_job   # workers import the job from the package
-    gpus = 1 if self.device.type == 'cuda' else 0        # Ray gives each job its own GPU
     jobs = [dict(state=self.__getstate__(), mid=mid) for mid in todo]
     lams = run_jobs(_featurize_job, jobs, backend=backend, workers=workers, ray_address=ray_address,
-                    gpus_per_worker=gpus, progress=self.progress,
+                    gpus_per_worker=job_gpus(self.device), progress=self.progress,
                     desc=f'featurizing {len(todo)} members ({backend})')
     self.lambdas.update(zip(todo, lams))
     self._make_traker(self.output.train)    # read back what the workers stored

@@ -19,8 +19,8 @@ from .core import (ArtifactStore, Explorer, fig_png, resolve_layers, content_has
                                  derive_seed, seed_generator, frozen)
 from .core import pearson, spearman
 from .outputs import margin as _margin, as_output, TaskMargin
-from .core import on_device
-from .parallel import run_jobs
+from .core import on_device, as_device
+from .parallel import run_jobs, job_gpus
 import copy, dataclasses
 
 # %% auto #0
@@ -277,7 +277,7 @@ def mask_dataset(model:nn.Module, comps:Components, x:torch.Tensor, y:torch.Tens
         from concept_attrib.components import _mask_chunk_job   # workers import the job from the package
         jobs = [dict(model=model, layers=[l.name for l in comps.layers], c=c, **kw) for c in todo]
         done = run_jobs(_mask_chunk_job, jobs, backend=backend, workers=workers, ray_address=ray_address,
-                        gpus_per_worker=1 if str(device or '').startswith('cuda') else 0, store=store,
+                        gpus_per_worker=job_gpus(device), store=store,
                         name='components/margin-jobs', progress=progress, desc=desc + f' ({backend})')
         for c, d in zip(todo, done): got[c] = d; store.save('components/margins', d, cfgs[c])
     ds = [got[c] if c in got else store.load('components/margins', cfg) for c, cfg in enumerate(cfgs)]
@@ -317,16 +317,19 @@ def _ridge(X, Y, lam, max_closed):
     "Ridge weights (n, N) and intercepts (N,) of centred least squares."
     xm, ym = X.mean(0), Y.mean(0); Xc, Yc = X - xm, Y - ym
     if X.shape[1] <= max_closed:
-        W = torch.linalg.solve(Xc.T @ Xc + lam * torch.eye(X.shape[1], dtype=X.dtype), Xc.T @ Yc)
+        W = torch.linalg.solve(Xc.T @ Xc + lam * torch.eye(X.shape[1], dtype=X.dtype, device=X.device), Xc.T @ Yc)
     else: W = _cg(lambda V: Xc.T @ (Xc @ V), Xc.T @ Yc, lam)
     return W, ym - xm @ W
 
 # %% ../nbs/08_components.ipynb #a5a1a0da
 def fit_coar(ds:MaskDataset,
              lambdas=(1e-3, 1e-2, 1e-1, 1, 10), # ridge strengths, in units of the mean diagonal of XᵀX
-             max_closed:int=4096) -> LinearAttribution:
+             max_closed:int=4096,
+             device=None # where the regressions are solved (`as_device`); the result is on the CPU
+            ) -> LinearAttribution:
     "COAR: one ridge regression per example from masks to margins, λ picked on 10% held-out masks."
-    X, Y = ds.masks.double(), ds.margins.double()
+    dev = as_device(device)
+    X, Y = ds.masks.double().to(dev), ds.margins.double().to(dev)
     if len(X) < 3: raise ValueError(f"COAR needs at least 3 masks, got {len(X)}.")
     tr, va = _split(len(X))
     scale = ((X[tr] - X[tr].mean(0))**2).sum(0).mean().item() or 1.0
@@ -337,19 +340,22 @@ def fit_coar(ds:MaskDataset,
     best = min(errs, key=errs.get)
     W, b = _ridge(X, Y, best * ((X - X.mean(0))**2).sum(0).mean().item() or 1.0, max_closed)
     solver = 'closed' if X.shape[1] <= max_closed else 'cg'
-    return LinearAttribution(W.T.float(), b.float(), 'coar', dict(m=len(X), lambda_=best, solver=solver))
+    return LinearAttribution(W.T.float().cpu(), b.float().cpu(), 'coar', dict(m=len(X), lambda_=best, solver=solver))
 
 # %% ../nbs/08_components.ipynb #1bbe616c
 def fit_extracted_linear(ds:MaskDataset, hidden:int=256, epochs:int=2000, lr:float=3e-3, weight_decay:float=1e-4,
-                         patience:int=200, seed:int=0) -> LinearAttribution:
+                         patience:int=200, seed:int=0,
+                         device=None # where the network trains (`as_device`); the result is on the CPU
+                        ) -> LinearAttribution:
     "Extracted-linear: fit W2·ReLU(W1·x + b1) + b2 from masks to all margins, then use W2·W1 (and W2·b1 + b2)."
-    X, Y = ds.masks.float(), ds.margins.float()
+    dev = as_device(device)
+    X, Y = ds.masks.float().to(dev), ds.margins.float().to(dev)
     if len(X) < 3: raise ValueError(f"The extracted-linear fit needs at least 3 masks, got {len(X)}.")
     mu, sd = Y.mean(0), Y.std(0).clamp_min(1e-6); Z = (Y - mu) / sd
     tr, va = _split(len(X))
     with torch.random.fork_rng():
         torch.manual_seed(derive_seed(seed, 'init'))
-        net = nn.Sequential(nn.Linear(X.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, Y.shape[1]))
+        net = nn.Sequential(nn.Linear(X.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, Y.shape[1])).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     best, best_state, since = float('inf'), None, 0
     for ep in range(epochs):
@@ -362,7 +368,7 @@ def fit_extracted_linear(ds:MaskDataset, hidden:int=256, epochs:int=2000, lr:flo
     W1, b1, W2, b2 = net[0].weight.detach(), net[0].bias.detach(), net[2].weight.detach(), net[2].bias.detach()
     W = (W2 @ W1) * sd[:, None]; b = (W2 @ b1 + b2) * sd + mu
     info = dict(m=len(X), hidden=hidden, epochs=ep + 1, val_mse=round(best, 4))
-    return LinearAttribution(W, b, 'extracted_linear', info)
+    return LinearAttribution(W.cpu(), b.cpu(), 'extracted_linear', info)
 
 # %% ../nbs/08_components.ipynb #075065af
 def component_lds(attr:LinearAttribution, heldout:MaskDataset) -> dict:
@@ -423,9 +429,10 @@ def _edit_masks(comps:Components, order:torch.Tensor, ks, n_random:int, seed:int
     return masks, labels
 
 # %% ../nbs/08_components.ipynb #89c96646
-def _margin_changes(model, comps, masks, labels, x, y, group) -> pd.DataFrame:
+def _margin_changes(model, comps, masks, labels, x, y, group, device=None) -> pd.DataFrame:
     "Mean change of margin and accuracy on `group` and on the rest, per k and selection, against no ablation."
-    with frozen(model): logits = _ablated_logits(model, comps, torch.stack(masks), x)
+    m, cs, xd, _ = _placed(model, comps, x, None, device)
+    with frozen(m): logits = _ablated_logits(m, cs, torch.stack(masks), xd).cpu()
     margin = _margin(logits, y[None, :].expand(len(masks), -1))
     correct = (logits.argmax(-1) == y).float()
     base_m, base_c = margin[0], correct[0]
@@ -440,9 +447,9 @@ def _margin_changes(model, comps, masks, labels, x, y, group) -> pd.DataFrame:
     return df.groupby(['k', 'selection']).agg(**{c: (c, 'mean') for c in df.columns if c.endswith('change')},
                                               group_margin_change_sd=('group_margin_change', 'std')).reset_index()
 
-def _output_changes(model, comps, masks, labels, x, y, group, out_fn) -> pd.DataFrame:
+def _output_changes(model, comps, masks, labels, x, y, group, out_fn, device=None) -> pd.DataFrame:
     "Mean change of the output `out_fn` on `group` and on the rest, per k and selection, against no ablation."
-    vals = ablated_outputs(model, comps, torch.stack(masks), x, y, out_fn); base = vals[0]
+    vals = ablated_outputs(model, comps, torch.stack(masks), x, y, out_fn, device=device); base = vals[0]
     df = pd.DataFrame([dict(selection=kind, k=k, draw=r, group_output_change=(v - base)[group].mean().item(),
                             rest_output_change=(v - base)[~group].mean().item())
                        for (kind, k, r), v in zip(labels[1:], vals[1:])])
@@ -455,7 +462,8 @@ def edit(model:nn.Module, comps:Components, attr:LinearAttribution, x:torch.Tens
          group:torch.Tensor, # (N,) bool: the examples to act on
          ks=(1, 2, 4, 8, 16), direction:str='lower', n_random:int=10, seed:int=0,
          specific:bool=True, # rank by the group's attribution minus the rest's, so that edits spare the rest
-         output=None # the output `attr` was fitted on (see `as_output`); None: the margin, and accuracy changes
+         output=None, # the output `attr` was fitted on (see `as_output`); None: the margin, and accuracy changes
+         device=None # where the ablated passes run (`on_device`)
         ) -> pd.DataFrame:
     "Ablate the top-k components for `group` (by mean attribution) and k random ones; change in output (and accuracy)."
     if direction not in ('lower', 'raise'):
@@ -468,8 +476,8 @@ def edit(model:nn.Module, comps:Components, attr:LinearAttribution, x:torch.Tens
     order = score.argsort(descending=True)
     masks, labels = _edit_masks(comps, order, ks, n_random, seed)
     out_fn = as_output(output)
-    if isinstance(out_fn, TaskMargin): out = _margin_changes(model, comps, masks, labels, x, y, group)
-    else: out = _output_changes(model, comps, masks, labels, x, y, group, out_fn)
+    if isinstance(out_fn, TaskMargin): out = _margin_changes(model, comps, masks, labels, x, y, group, device)
+    else: out = _output_changes(model, comps, masks, labels, x, y, group, out_fn, device)
     out.attrs['order'] = ['{}:{}'.format(*comps.locate(int(i))) for i in order[:max(ks)]]   # first ablated first
     return out
 

@@ -18,7 +18,7 @@ from .data import concept_dataset, show_images
 from .models import train_stacked, ModelFactory, as_recipe, RETRAIN_RECIPE, _seeded_build
 from .data import ConceptData, PlantedData
 from .probes import concept_features, layer_probes, probe_metrics
-from .parallel import run_jobs, _data_check
+from .parallel import run_jobs, _data_check, job_gpus
 from .outputs import output_values
 
 # %% auto #0
@@ -57,15 +57,17 @@ def retrain_and_probe(model, # what to retrain (`ModelFactory`): config, library
                       concepts:list, # to probe on every layer: names of library concepts,
                                      # or dicts of name, kind and labels (`_concept_labels`)
                       layers=None, # default: the model's `block_names`
-                      probe_train:int=2000, probe_test:int=1000, store:ArtifactStore|None=None, **train_kw) -> list:
+                      probe_train:int=2000, probe_test:int=1000, store:ArtifactStore|None=None,
+                      device=None, # where it retrains and probes (`as_device`)
+                      **train_kw) -> list:
     "One counterfactual job: retrain on each subset; the task accuracy and each concept's probe accuracy per layer."
     out = []
     for r in train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='counterfactual/model',
-                           progress=False, **train_kw):
+                           progress=False, device=device, **train_kw):
         m, probes = r.model.eval(), {}
         for c in concepts:
             cd = _concept(c, data); c = cd.name
-            feats = concept_features(m, cd, layers, probe_train=probe_train, probe_test=probe_test)
+            feats = concept_features(m, cd, layers, probe_train=probe_train, probe_test=probe_test, device=device)
             metric = _main_metric(cd.kind)
             probes[c] = {L: probe_metrics(layer_probes(feats, cd, L)[None], feats.test[L],
                                           cd.c_test[feats.test_idx])[metric] for L in feats.layers}
@@ -176,6 +178,7 @@ def counterfactual(model, # what to retrain (`ModelFactory`): config dict, libra
                    progress:bool=True, # show a progress bar
                    concepts=None, # the user's own attributed concepts, as `ConceptData` on `data`; default: by name
                    recipe=None, # how each model retrains (`Recipe`); default `RETRAIN_RECIPE`: 10 epochs, batches of 64
+                   device=None, # where each job retrains and probes (`as_device`); on Ray, each CUDA job gets a GPU
                    **train_kw) -> Counterfactual:
     "Retrain without each concept's top-k and without random-k examples, re-probe every layer, and compare."
     from concept_attrib.counterfactual import retrain_and_probe   # workers import the job from the package
@@ -191,11 +194,10 @@ def counterfactual(model, # what to retrain (`ModelFactory`): config dict, libra
     rec = as_recipe(RETRAIN_RECIPE if recipe is None else recipe, epochs=epochs, batch_size=batch_size)
     jobs = [dict(model=mc, data=data, seeds=[m for _, m in g], member_idx=[_kept(c, removed, train_idx) for c, _ in g],
                  concepts=sent, layers=layers, probe_train=probe_train, probe_test=probe_test, recipe=rec,
-                 store=store, **train_kw) for g in groups]
-    st = {}
+                 store=store, device=device, **train_kw) for g in groups]
     out = run_jobs(retrain_and_probe, jobs, backend=backend, workers=workers, ray_address=ray_address, store=store,
-                   name='counterfactual/jobs', progress=progress,
-                   desc=f'counterfactual: {len(conds) * retrainings} retrainings', stats=st)
+                   name='counterfactual/jobs', progress=progress, gpus_per_worker=job_gpus(device),
+                   desc=f'counterfactual: {len(conds) * retrainings} retrainings', stats=(st := {}))
     table = _results_table(groups, out, [a.concept for a in attributions])
     layer_list = [L for L in table.layer.unique() if L != 'task']
     return Counterfactual(table, removed, train_idx, ks, [a.concept for a in attributions], layer_list,
@@ -314,9 +316,10 @@ def render(self:AblationExplorer, concept, layer, k):
     self.state = dict(concept=concept, layer=layer, k=k, diff=float(row['diff']), removed=ids.tolist())
 
 # %% ../nbs/07_counterfactual.ipynb #b8a51756
-def _probe_accuracy(model, concept, layers, probe_train:int, probe_test:int) -> dict:
+def _probe_accuracy(model, concept, layers, probe_train:int, probe_test:int, device=None) -> dict:
     "The dense probe's held-out accuracy on each layer."
-    feats = concept_features(model.eval(), concept, layers, probe_train=probe_train, probe_test=probe_test)
+    feats = concept_features(model.eval(), concept, layers, probe_train=probe_train, probe_test=probe_test,
+                             device=device)
     return {L: probe_metrics(layer_probes(feats, concept, L)[None], feats.test[L],
                              concept.c_test[feats.test_idx])['accuracy'] for L in feats.layers}
 
@@ -355,13 +358,14 @@ def planted_retrain(model, # what to retrain (`ModelFactory`)
                     data, # `planted.data`, whose train split the subsets index
                     seeds:list, member_idx:list, # one retraining per seed, on its subset (equal sizes)
                     planted:PlantedData, layer:str, # the pattern probe's layer
-                    probe_train:int=2000, probe_test:int=1000, store:ArtifactStore|None=None, **train_kw) -> list:
+                    probe_train:int=2000, probe_test:int=1000, store:ArtifactStore|None=None,
+                    device=None, **train_kw) -> list:
     "One control job: retrain on each subset; task accuracy, backdoor success, and the pattern probe's accuracy."
     out = []
     for r in train_stacked(model, data, seeds=seeds, member_idx=member_idx, store=store, name='planted/model',
-                           progress=False, **train_kw):
+                           progress=False, device=device, **train_kw):
         m = r.model.eval()
-        acc = _probe_accuracy(m, planted.concept, [layer], probe_train, probe_test)[layer]
+        acc = _probe_accuracy(m, planted.concept, [layer], probe_train, probe_test, device)[layer]
         out.append(dict(task=float(r.test_metric), probe=acc,
                         success=backdoor_success(m, planted) if planted.target is not None else float('nan')))
     return out
@@ -391,6 +395,16 @@ def _control_removals(planted:PlantedData, rankings:dict, draws:int) -> dict:
         removed['random', d] = torch.randperm(n, generator=seed_generator(0, 'planted-random', d))[:k]
     return removed
 
+def _control_rows(conds:list, jobs:list, results:list, per:int) -> list:
+    "One row per retrained model: its condition (`per` jobs each, in order), seed, and what its job measured."
+    rows = []
+    for j, (job, res) in enumerate(zip(jobs, results)):
+        c = conds[j // per]
+        for s, r in zip(job['seeds'], res):
+            rows.append(dict(removal='none' if c is None else c[0], ranking=c[1] if c and c[0] == 'top' else None,
+                             draw=c[1] if c and c[0] == 'random' else None, seed=s, **r))
+    return rows
+
 # %% ../nbs/07_counterfactual.ipynb #002da696
 def planted_control(model, # what to retrain (`ModelFactory`)
                     planted:PlantedData,
@@ -401,7 +415,9 @@ def planted_control(model, # what to retrain (`ModelFactory`)
                     epochs:int|None=None, batch_size:int|None=None, recipe=None, # how each model retrains
                     stack:int|None=None, # retrainings per job, trained stacked; default: all of a condition's
                     backend:str='local', workers:int|None=None, ray_address:str|None=None, # how jobs run
-                    store:ArtifactStore|None=None, progress:bool=True) -> PlantedControl:
+                    store:ArtifactStore|None=None, progress:bool=True,
+                    device=None # where each job retrains and probes (`as_device`)
+                   ) -> PlantedControl:
     "Retrain without each ranking's top-|S| and without random-|S|: does the backdoor go, and the probe's gain with it?"
     from concept_attrib.counterfactual import planted_retrain   # workers import the job from the package
     if not rankings: raise ValueError("Give at least one ranking: {name: scores over the training examples}.")
@@ -417,18 +433,12 @@ def planted_control(model, # what to retrain (`ModelFactory`)
         for i in range(0, retrainings, stack):
             jobs.append(dict(model=mc, data=planted.data, seeds=seeds[i:i + stack],
                              member_idx=[keep.nonzero().flatten()] * len(seeds[i:i + stack]), planted=planted,
-                             layer=layer, probe_train=probe_train, probe_test=probe_test, store=store, recipe=rec))
-    st = {}
+                             layer=layer, probe_train=probe_train, probe_test=probe_test, store=store, recipe=rec,
+                             device=device))
     out = run_jobs(planted_retrain, jobs, backend=backend, workers=workers, ray_address=ray_address, store=store,
-                   name='planted/jobs', progress=progress,
-                   desc=f'planted control: {len(conds) * retrainings} retrainings',
-                   stats=st)
-    rows, per = [], -(-retrainings // stack)
-    for j, (job, res) in enumerate(zip(jobs, out)):
-        c = conds[j // per]
-        for s, r in zip(job['seeds'], res):
-            rows.append(dict(removal='none' if c is None else c[0], ranking=c[1] if c and c[0] == 'top' else None,
-                             draw=c[1] if c and c[0] == 'random' else None, seed=s, **r))
+                   name='planted/jobs', progress=progress, gpus_per_worker=job_gpus(device),
+                   desc=f'planted control: {len(conds) * retrainings} retrainings', stats=(st := {}))
+    rows = _control_rows(conds, jobs, out, -(-retrainings // stack))
     share = {name: np.isin(removed['top', name].numpy(), planted.planted.numpy()).mean().item() for name in rankings}
     t = pd.DataFrame(rows)   # what training added, against the untrained networks' mean over the seeds:
     untrained = [_probe_accuracy(_seeded_build(mc, s), planted.concept, [layer], probe_train, probe_test)[layer]

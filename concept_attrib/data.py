@@ -20,8 +20,8 @@ from fastcore.basics import patch
 __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'LOADERS', 'CALIFORNIA_FEATURES', 'CALIFORNIA_TARGET', 'FOOTWEAR_CLASSES',
            'LOOPY_DIGITS', 'CONCEPTS', 'CORNERS', 'data_home', 'Split', 'TaskData', 'register_loader', 'DataError',
            'check_finite', 'check_lengths', 'read_idx', 'load_fashion_mnist', 'fashion_mnist_rgb32', 'as_picture',
-           'show_images', 'as_data', 'Examples', 'load_mnist5k', 'load_california_housing', 'california_split',
-           'load_digits8', 'footwear', 'high_freq_share', 'high_low_frequency', 'concept_by_class',
+           'show_images', 'as_data', 'Examples', 'StreamedInputs', 'load_mnist5k', 'load_california_housing',
+           'california_split', 'load_digits8', 'footwear', 'high_freq_share', 'high_low_frequency', 'concept_by_class',
            'class_only_accuracy', 'brightness_share', 'loopiness', 'bedrooms_per_person', 'rooms_per_person',
            'ConceptData', 'Concept', 'register_concept', 'concept_dataset', 'checkerboard', 'stamp', 'PlantedData',
            'plant_pattern']
@@ -238,15 +238,17 @@ def _as_split(part, what:str) -> Split:
 # %% ../nbs/01_data.ipynb #d0ada5a1
 def as_data(data, # a `TaskData`, or (train, test): torch datasets of (input, label) pairs, or (x, y) tensor pairs
             name:str|None=None, # how store keys name it; default: 'data-' and a hash of its content
-            classes=None # class names, if any
+            classes=None, # class names, if any
+            stream:bool=False # keep torch datasets as datasets, read batch by batch (`StreamedInputs`)
            ) -> TaskData:
-    "The user's data as this library's `TaskData`: tensors of both splits, checked and read once."
+    "The user's data as this library's `TaskData`: tensors of both splits, checked and read once (or streamed)."
     if isinstance(data, TaskData): return data
     if isinstance(data, dict) and {'train', 'test'} <= set(data): data = (data['train'], data['test'])
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise DataError(f"Give the data as a TaskData or as (train, test), each a torch Dataset of "
                         f"(input, label) pairs or an (x, y) pair of tensors; got {type(data).__name__}.")
-    tr, te = _as_split(data[0], 'train'), _as_split(data[1], 'test')
+    read = _streamed_split if stream else _as_split
+    tr, te = read(data[0], 'train'), read(data[1], 'test')
     if tr.x.shape[1:] != te.x.shape[1:]:
         raise DataError(f"Train inputs have shape {tuple(tr.x.shape[1:])}, "
                         f"test inputs {tuple(te.x.shape[1:])}; they must match.")
@@ -270,6 +272,7 @@ class Examples:
         if isinstance(source, IterableDataset):
             raise DataError("Examples need an indexable Dataset (with __getitem__ and __len__), not an iterable one: "
                             "finished batches are skipped on a rerun by their positions.")
+        if isinstance(source, Split) and isinstance(source.x, StreamedInputs): source = source.x.dataset
         if isinstance(source, (Split, tuple, list)): s = _as_split(source, 'train'); self.x, self.y = s.x, s.y
         elif isinstance(source, Dataset): self.dataset = source
         else: raise DataError(f"Give the examples as (x, y) tensors, a torch Dataset or a DataLoader, "
@@ -360,6 +363,62 @@ def key(self:Examples) -> dict:
     check = content_hash(repr((len(self), self.shape)).encode(), content_hash(self.idx),
                          *[t for p in pos for t in self._item(int(p))])
     return dict(examples=self.name or 'examples', n=len(self), check=check[:16])
+
+# %% ../nbs/01_data.ipynb #5a044b9d
+class StreamedInputs:
+    "A torch Dataset's inputs as a tensor-like view: `x[i]`, `x[positions]` and `x[a:b]` read and stack those items."
+    def __init__(self, dataset):
+        if len(dataset) == 0: raise DataError("The dataset is empty.")
+        self.dataset = dataset
+        x0 = _as_example(dataset[0], "Item 0 of the dataset")[0]
+        self.shape, self.dtype = torch.Size((len(dataset), *x0.shape)), x0.dtype
+    ndim = property(lambda self: len(self.shape))
+    def __len__(self): return self.shape[0]
+    def __repr__(self): return f"StreamedInputs({tuple(self.shape)} from {type(self.dataset).__name__})"
+    def __iter__(self): raise DataError(self._refusal('iterating over them'))
+    def __getattr__(self, name):
+        if name.startswith('_'): raise AttributeError(name)
+        raise DataError(self._refusal(f'`.{name}`'))
+
+    def _refusal(self, what):
+        return (f"These inputs stream from a {type(self.dataset).__name__}: {what} would need all {len(self)} of them "
+                f"in memory. Index a batch (`x[positions]`), or read the data into tensors with "
+                "as_data(..., stream=False).")
+
+    def __getitem__(self, idx):
+        if isinstance(idx, (int, np.integer)) or (torch.is_tensor(idx) and idx.ndim == 0):
+            return self._read([int(idx)])[0]
+        pos = torch.arange(len(self))[idx] if isinstance(idx, slice) else torch.as_tensor(np.asarray(idx))
+        if pos.dtype == torch.bool: pos = pos.nonzero().flatten()
+        flat, n = pos.reshape(-1).tolist(), len(self)
+        if flat and (min(flat) < -n or max(flat) >= n):
+            raise IndexError(f"Positions {min(flat)}..{max(flat)} do not all lie in the {n} examples.")
+        return self._read([i % n for i in flat]).reshape(*pos.shape, *self.shape[1:])
+
+    def _read(self, positions):
+        if not positions: return torch.empty(0, *self.shape[1:], dtype=self.dtype)
+        return torch.stack([_as_example(self.dataset[i], f"Item {i} of the dataset")[0] for i in positions])
+
+# %% ../nbs/01_data.ipynb #b200c591
+def _dataset_labels(ds) -> torch.Tensor:
+    "Every label of a torch dataset: its `targets` when it has one of the right length, else read item by item."
+    t = getattr(ds, 'targets', None)
+    if t is not None and len(t) == len(ds): y = torch.as_tensor(np.asarray(t))
+    else: y = Examples(ds).labels(progress=True)
+    return y if y.is_floating_point() else y.long()
+
+def _streamed_split(part, what:str) -> Split:
+    "One part of `as_data(..., stream=True)`: a torch dataset (or a DataLoader's) kept as `StreamedInputs`."
+    from torch.utils.data import DataLoader, IterableDataset
+    if isinstance(part, DataLoader): part = part.dataset
+    if isinstance(part, IterableDataset):
+        raise DataError(f"The {what} part is an iterable dataset; streaming needs an indexable one "
+                        "(with __getitem__ and __len__), since retraining reads examples by position.")
+    if not isinstance(part, torch.utils.data.Dataset): return _as_split(part, what)
+    if len(part) == 0: raise DataError(f"The {what} dataset is empty.")
+    s = Split(StreamedInputs(part), _dataset_labels(part))
+    check_lengths(s.x, s.y, f"the {what} split")
+    return s
 
 # %% ../nbs/01_data.ipynb #b91d66bd
 def _stratified_split(y:np.ndarray, test_per_class:int, seed:int=0):

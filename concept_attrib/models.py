@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .core import seed_everything, seed_generator, ArtifactStore, config_hash, as_device
-from .parallel import run_jobs, Portable, _data_check
+from .parallel import run_jobs, Portable, _data_check, job_gpus
 from .data import TaskData, Split, DataError, check_lengths, as_data
 
 # %% auto #0
@@ -760,9 +760,8 @@ def train_ensemble(model, # what each member is: a config, a library model, a fa
     desc = f'{name}: {len(groups)} stack(s) of up to {max(map(len, groups))} member(s)'
     if in_threads: done = _run_in_threads(_train_stack_job, jobs, threads, progress, desc + f' on {threads} threads')
     else:
-        gpus = 1 if str(train_kw.get('device') or '').startswith('cuda') else 0   # Ray: each job its own GPU
         done = run_jobs(_train_stack_job, jobs, backend=backend, workers=workers, ray_address=ray_address,
-                        gpus_per_worker=gpus, progress=progress, desc=desc)
+                        gpus_per_worker=job_gpus(train_kw.get('device')), progress=progress, desc=desc)
     by_seed = {s: r for g, rs in zip(groups, done) for s, r in zip(g, rs)}
     results = [by_seed[s] for s in seeds]
     models = []

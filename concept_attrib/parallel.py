@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from .core import ArtifactStore, content_hash, model_fingerprint, SEED_ENV, seed_shift
 
 # %% auto #0
-__all__ = ['BACKENDS', 'job_key', 'Portable', 'run_jobs']
+__all__ = ['BACKENDS', 'job_key', 'Portable', 'run_jobs', 'job_gpus']
 
 # %% ../nbs/02_parallel.ipynb #2b9a5b7b
 BACKENDS = ('local', 'ray')
@@ -240,6 +240,12 @@ def run_jobs(fn, # an importable function, called as fn(**job)
         elif todo: _run_ray(path, jobs, todo, ray_address, threads_per_worker, done, gpus_per_worker)
     finally: bar.close()
     return [results[i] for i in range(len(jobs))]
+
+# %% ../nbs/02_parallel.ipynb #9b61fdfe
+def job_gpus(device) -> int:
+    "GPUs a Ray job asks for when its work runs on `device` (None: CUDA when torch sees it): 1 or 0."
+    if device is None: return int(torch.cuda.is_available())
+    return int(torch.device(device).type == 'cuda')
 
 # %% ../nbs/02_parallel.ipynb #6244b84b
 def _run_local(path:str, jobs:list, todo:list, workers:int, threads:int, done):

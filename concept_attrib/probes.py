@@ -16,7 +16,7 @@ from pathlib import Path
 from fastcore.basics import patch
 from .core import (collect_activations, global_avg_pool, resolve_layers, UnknownLayerError,
                                  ArtifactStore, Explorer, fig_png, seed_generator, pearson)
-from .core import on_device
+from .core import on_device, as_device
 
 # %% auto #0
 __all__ = ['REDUCTIONS', 'MIN_EXAMPLES', 'MIN_PER_CLASS', 'SPREAD_FLOOR', 'reduce_activation', 'layer_features', 'LinearProbe',
@@ -154,7 +154,7 @@ def _dense_fit(kind, Z, y, l2, max_iter, sw=None):
     n, d = Z.shape
     if kind == 'regression':
         ym = y.mean()
-        A = Z.T @ Z / n + l2 * torch.eye(d, dtype=Z.dtype)
+        A = Z.T @ Z / n + l2 * torch.eye(d, dtype=Z.dtype, device=Z.device)
         w = torch.linalg.solve(A, Z.T @ (y - ym) / n)
         return w, ym - Z.mean(0) @ w
     w = torch.zeros(d, dtype=Z.dtype, requires_grad=True)
@@ -191,10 +191,12 @@ def fit_probes(feats:torch.Tensor, # (N, D) training features
                balance:bool=False, # binary: weigh both classes equally, for rare concepts
                layer:str|None=None, # the layer the features come from: kept by each probe, read by every method
                reduce:str='pool', # how they were reduced (`reduce_activation`)
-               concept:str|None=None # the concept's name
+               concept:str|None=None, # the concept's name
+               device=None # where the fit runs (`as_device`); the probes come back on the CPU
               ) -> dict:
     "One probe per k in `ks` on the same features, sharing standardisation and dense fit: {k: LinearProbe}."
-    feats, labels = torch.as_tensor(feats).double(), torch.as_tensor(labels).double().flatten()
+    dev = as_device(device)
+    feats, labels = torch.as_tensor(feats).double().to(dev), torch.as_tensor(labels).double().flatten().to(dev)
     kind = kind or _infer_kind(labels)
     _check_probe_data(feats, labels, kind)
     d = feats.shape[1]
@@ -209,16 +211,16 @@ def fit_probes(feats:torch.Tensor, # (N, D) training features
         pos = labels.mean()
         sw = torch.where(labels > 0.5, 0.5 / pos, 0.5 / (1 - pos))   # each class carries half the loss
     w_dense, b_dense = _dense_fit(kind, Z, labels, l2, max_iter, sw)
-    # the outputs it was fitted to
-    rng = [0.0, 1.0] if kind == 'binary' else [labels.min().item(), labels.max().item()]
+    rng = [0.0, 1.0] if kind == 'binary' else [labels.min().item(), labels.max().item()]   # the outputs fitted to
     notes = dict(probe_train=len(labels), **({'balanced': True} if balance else {}))
     probes = {}
     for k in ks:
         sparse = k is not None and k < d
         w, b = _iht(kind, Z, labels, w_dense, b_dense, l2, k, iht_iters, sw) if sparse else (w_dense, b_dense)
-        p = LinearProbe(d, kind, mean, std, layer=layer, reduce=reduce, concept=concept, range=rng,
+        w, b = w.float().cpu(), b.float().cpu()
+        p = LinearProbe(d, kind, mean.cpu(), std.cpu(), layer=layer, reduce=reduce, concept=concept, range=rng,
                         info=dict(k='all' if k is None else k, **notes))
-        with torch.no_grad(): p.linear.weight.copy_(w.float()[None]); p.linear.bias.copy_(b.float().reshape(1))
+        with torch.no_grad(): p.linear.weight.copy_(w[None]); p.linear.bias.copy_(b.reshape(1))
         probes[k] = p
     return probes
 
@@ -228,9 +230,9 @@ def fit_probe(feats:torch.Tensor, labels:torch.Tensor, kind:str|None=None,
               l2:float=1e-3, max_iter:int=500, iht_iters:int=300, balance:bool=False,
               layer:str|None=None, # the layer the features were read from: TRAK, COAR and backprop read it there
               reduce:str='pool', # how they were reduced (`reduce_activation`)
-              concept:str|None=None) -> LinearProbe:
+              concept:str|None=None, device=None) -> LinearProbe:
     "Fit a dense or sparse linear probe of a concept on training features; it keeps the layer it reads."
-    return fit_probes(feats, labels, kind, (k,), l2, max_iter, iht_iters, balance, layer, reduce, concept)[k]
+    return fit_probes(feats, labels, kind, (k,), l2, max_iter, iht_iters, balance, layer, reduce, concept, device)[k]
 
 # %% ../nbs/04_probes.ipynb #b1ac4237
 def probe_metrics(probe:LinearProbe, feats:torch.Tensor, labels:torch.Tensor) -> dict:
@@ -272,12 +274,13 @@ def concept_features(model:nn.Module, concept, # a `ConceptData`
                            layer_features(model, concept.x_test[te], layers, reduce))
 
 # %% ../nbs/04_probes.ipynb #5f65a7c2
-def layer_probes(feats:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e-3, balance:bool=False) -> dict:
+def layer_probes(feats:ConceptFeatures, concept, layer:str, ks=(None,), l2:float=1e-3, balance:bool=False,
+                 device=None) -> dict:
     "`fit_probes` on one layer of `feats`; each probe knows its concept, layer, reduction, range and k."
     if layer not in feats.train:
         raise UnknownLayerError(f"No features of layer {layer!r}; these were collected: {feats.layers}.")
     return fit_probes(feats.train[layer], concept.c_train[feats.train_idx], concept.kind, ks, l2=l2, balance=balance,
-                      layer=layer, reduce=feats.reduce, concept=concept.name)
+                      layer=layer, reduce=feats.reduce, concept=concept.name, device=device)
 
 # %% ../nbs/04_probes.ipynb #153234b9
 def unit_table(probe:LinearProbe,

@@ -86,3 +86,36 @@ def test_features_ablations_and_backprop_on_cuda(fashion):
                          fw, 'stage3.0')[None]
     res = concept_backprop(net, probe, fashion.test.x[:8], target=0.9, steps=50, progress=False, device='cuda')
     assert res.changed.device.type == 'cpu' and res.probe_after.mean() > res.probe_before.mean()
+
+
+def test_fits_edits_and_retraining_on_cuda(fashion):
+    from concept_attrib.data import concept_dataset, as_data
+    from concept_attrib.models import SmallResNet, train
+    from concept_attrib.probes import fit_probe
+    from concept_attrib.components import Components, mask_dataset, fit_coar, fit_extracted_linear, edit
+    from concept_attrib.counterfactual import retrain_and_probe, _concept_labels
+    net = train(SmallResNet(width=8), fashion, epochs=1, train_idx=torch.arange(2000), batch_size=64,
+                progress=False, device='cpu').model
+    g = torch.Generator().manual_seed(0)
+    feats, labels = torch.randn(500, 32, generator=g), (torch.rand(500, generator=g) < 0.4).float()
+    p_cpu, p_gpu = (fit_probe(feats, labels, k=5, device=d) for d in ('cpu', 'cuda'))
+    assert p_gpu.mean.device.type == 'cpu'
+    torch.testing.assert_close(p_gpu.linear.weight, p_cpu.linear.weight, rtol=1e-3, atol=1e-4)
+    comps, x, y = Components(net), fashion.test.x[:32], fashion.test.y[:32]
+    ds = mask_dataset(net, comps, x, y, m=200, progress=False, device='cuda')
+    for fit in (fit_coar, fit_extracted_linear):
+        a_cpu, a_gpu = fit(ds, device='cpu'), fit(ds, device='cuda')
+        r = torch.corrcoef(torch.stack([a_cpu.weights.flatten(), a_gpu.weights.flatten()]))[0, 1].item()
+        print(f"{fit.__name__}: CUDA against CPU weights, Pearson {r:.6f}")
+        assert a_gpu.weights.device.type == 'cpu' and r > 0.99
+    group = y == 9
+    e_cpu, e_gpu = (edit(net, comps, fit_coar(ds), x, y, group, ks=(1, 4), n_random=2, device=d) for d in ('cpu', 'cuda'))
+    assert (e_gpu.group_margin_change - e_cpu.group_margin_change).abs().max() < 1e-3
+    fw = concept_dataset('footwear', fashion)
+    streamed = as_data((torch.utils.data.TensorDataset(fashion.train.x, fashion.train.y),
+                        torch.utils.data.TensorDataset(fashion.test.x, fashion.test.y)), stream=True, name='fm_stream')
+    res = retrain_and_probe(SmallResNet(width=8), streamed, seeds=[0, 1], member_idx=[torch.arange(1000)] * 2,
+                            concepts=[_concept_labels(fw, streamed)], epochs=2, batch_size=64, probe_train=500,
+                            probe_test=300, device='cuda')
+    print('retrained on CUDA from a streamed dataset:', [(r['task'], r['probes']['footwear']['fc']) for r in res])
+    assert all(0.3 < r['task'] <= 1 for r in res)   # chance is 0.1
