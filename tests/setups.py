@@ -42,3 +42,18 @@ def chess(store=None):
         cd = chess_concept_data(cds, name)
         probes[name] = layer_probes(concept_features(net, cd, 'block2', reduce='flatten', probe_train=1500, probe_test=300), cd, 'block2', balance=True)[None]
     return net, probes, cds
+
+def concept_card(fashion, store=None):
+    "`ConceptCardExplorer` on two small ResNets: footwear (binary) and brightness share (regression), small sizes."
+    from concept_attrib.core import ArtifactStore
+    from concept_attrib.data import concept_dataset
+    from concept_attrib.models import SmallResNet, ConvAutoencoder, train_ensemble
+    from concept_attrib.backprop import train_autoencoder
+    from concept_attrib.card import ConceptCardExplorer
+    idx = torch.arange(1000)
+    ens = train_ensemble(SmallResNet(width=8), fashion, members=2, epochs=2, train_idx=idx, batch_size=64, progress=False)
+    ae = train_autoencoder(ConvAutoencoder(), fashion.train.x[:1000], epochs=1, progress=False)
+    concepts = [concept_dataset(c, fashion) for c in ('footwear', 'brightness_share')]
+    return ConceptCardExplorer(ens, fashion, concepts, train_idx=idx, probe_train=500, probe_test=300, proj_dim=128,
+                               n_targets=10, masks=120, n_examples=20, top_k=5, draws=3, edit=ae, n_backprop=6,
+                               backprop_kw=dict(lam2=0.001, steps=60, lr=0.1), store=store or ArtifactStore(tempfile.mkdtemp()))

@@ -54,6 +54,7 @@ mlp, probe, bpp = setups.tabular_backprop()
 TabularBackpropExplorer(mlp, probe, bpp, steps=100)""",
  'image_backprop_explorer': FASHION + SHARED + """from concept_attrib.backprop import ImageBackpropExplorer
 ImageBackpropExplorer(setups.image_backprop(fashion), steps=60)""",
+ 'concept_card_explorer': FASHION + SHARED + """setups.concept_card(fashion, store)""",
  'chess_explorer': SHARED + """from concept_attrib.chess import ChessExplorer
 net, probes, cds = setups.chess()
 ChessExplorer(net, probes, cds.test_fens[:20])""",

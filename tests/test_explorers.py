@@ -57,3 +57,22 @@ def test_attribution_explorer_control_changes_view(attribution_explorer, control
     assert ex.state[control] == value
     after = bytes(ex.grid.value), bytes(ex.hist.value), ex.table.value, ex.summary.value
     assert all(a != b for a, b in zip(before, after))
+
+
+@pytest.fixture(scope='module')
+def card_explorer(fashion):
+    import setups
+    return setups.concept_card(fashion)
+
+@pytest.mark.parametrize('control,value', [('layer', 'stage1.0'), ('concept', 'brightness_share'), ('layer', 'best')])
+def test_concept_card_explorer_control_changes_view(card_explorer, control, value):
+    ex = card_explorer
+    before, renders = (bytes(ex.figure.value), ex.page.value), ex.renders
+    ex.controls[control].value = value
+    assert ex.error is None, ex.error
+    assert ex.renders == renders + 1 and ex.state['concept'] == ex.controls['concept'].value
+    if control == 'layer' and value != 'best': assert ex.state['layer'] == value
+    assert bytes(ex.figure.value) != before[0] and ex.page.value != before[1]
+    assert set(ex.state['checks']) == {'proponents_express', 'components_feed_sparse_probe',
+                                       'backprop_raises_components', 'ablation_undoes_backprop'}
+    assert all(v == v for v in ex.state['checks'].values())   # no NaN
