@@ -8,9 +8,10 @@ Docs: https://concept-attrib.github.io/concept_attrib/cli.html.md"""
 from __future__ import annotations
 import argparse, dataclasses, inspect, sys, time
 from pathlib import Path
+import pandas as pd
 from .core import ArtifactStore
 from .pipeline import (PipelineConfig, train_step, member_table, probe_step, attribute_step, retrain_step,
-                                     components_step, reproduction_table, run_pipeline,
+                                     components_step, reproduction_table, run_pipeline, card_step,
                                      planted_step)
 
 # %% auto #0
@@ -58,6 +59,11 @@ _STEPS = dict(   # step: (help, description, its option groups beyond run, ensem
     components=('COAR and extracted-linear on member 0',
                 'Component attribution of member 0: COAR against the extracted-linear fit, scored by LDS.',
                 ('components',)),
+    card=('a concept card per concept',
+          "For each concept: the probe sweep and the layer it chooses, each member's TRAK of its probe there, "
+          "COAR over the components feeding that layer, concept backpropagation, and the cross-checks; "
+          "an HTML page each.",
+          ('attribution',)),
     demo=('the whole pipeline and its HTML report',
           'Train, probe, attribute and retrain, run the planted control, then write the HTML report.',
           ('attribution', 'retraining', 'planted')))
@@ -98,6 +104,13 @@ def _show(title, df, out, name):
     print(f"\n{title}"); print(df.to_string(index=False, float_format='{:.4f}'.format))
     df.to_csv(out/name, index=False); print(f"(written to {out/name})")
 
+def _cards(cfg, ens, data, store, out, prog):
+    "The `card` step: a card per concept, its page, and the cross-checks of all of them as `cards.csv`."
+    cards = card_step(cfg, ens, data, store, out, prog)
+    table = pd.concat([c.check_summary().assign(concept=c.concept, layer=c.layer) for c in cards])
+    _show('Concept cards: the cross-checks (top minus random, over members)', table, out, 'cards.csv')
+    print('pages: ' + ', '.join(str(out/f'card_{c.concept}.html') for c in cards))
+
 # %% ../nbs/12_cli.ipynb #f4f36f99
 def main(argv=None) -> int:
     "Entry point of the `concept-attrib` command."
@@ -106,8 +119,7 @@ def main(argv=None) -> int:
     try: cfg = _config(a)
     except ValueError as e: print(f"concept-attrib {a.step}: {e}", file=sys.stderr); return 2
     store, out, prog = ArtifactStore(a.store), Path(a.out), not a.quiet
-    out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True); t0 = time.perf_counter()
     if a.step == 'demo':
         res = run_pipeline(cfg, store, out, progress=prog)
         _show('What reproduced', res.reproduction, out, 'reproduction.csv')
@@ -123,6 +135,7 @@ def main(argv=None) -> int:
         pc = planted_step(cfg, data, store, prog) or sys.exit("concept-attrib planted: --planted-share is 0")
         _show('How each ranking finds the stamped images', pc.recovery, out, 'planted_recovery.csv')
         _show('Removing the top-|S| against random-|S|', pc.control.summary(), out, 'planted.csv')
+    elif a.step == 'card': _cards(cfg, ens, data, store, out, prog)
     elif a.step == 'components':
         kw = {name: getattr(a, opt) for opt, name in _COMPONENTS.items()}
         comp = components_step(ens, data, store, **kw, progress=prog)

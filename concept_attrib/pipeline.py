@@ -18,7 +18,9 @@ from .core import ArtifactStore, fig_png, model_fingerprint, content_hash
 from .parallel import Portable, BACKENDS
 from .data import (load_fashion_mnist, load_mnist5k, load_california_housing, concept_dataset,
                                  show_images, CONCEPTS, plant_pattern, PlantedData, LOADERS, ConceptData, as_data)
-from .models import SmallResNet, train_ensemble, Ensemble, ModelFactory, MODELS
+from .models import SmallResNet, train_ensemble, Ensemble, ModelFactory, MODELS, ConvAutoencoder
+from .backprop import train_autoencoder
+from .card import concept_card
 from .probes import probe_ensemble, summarize_sweep, plot_depth, concept_features, layer_probes
 from .attribution import TRAK, attribute_concept, recovery, representation_similarity
 from .counterfactual import (counterfactual, Counterfactual, probe_gain, gain_layer, planted_control,
@@ -26,8 +28,8 @@ from .counterfactual import (counterfactual, Counterfactual, probe_gain, gain_la
 
 # %% auto #0
 __all__ = ['PAPER_SCALE', 'CONCEPT_KINDS', 'PipelineConfig', 'train_step', 'member_table', 'concept_sizes', 'probe_step',
-           'attribute_step', 'retrain_step', 'PlantedCheck', 'planted_step', 'components_step', 'reproduction_table',
-           'report_figures', 'write_report', 'PipelineResult', 'run_pipeline']
+           'attribute_step', 'retrain_step', 'PlantedCheck', 'planted_step', 'components_step', 'card_step',
+           'reproduction_table', 'report_figures', 'write_report', 'PipelineResult', 'run_pipeline']
 
 # %% ../nbs/11_pipeline.ipynb #1f76be62
 def _opt(default, group:str, help:str='', positive:bool=False):
@@ -57,6 +59,7 @@ class PipelineConfig:
     retrainings:int = _opt(3, 'retraining', 'retrainings per condition', positive=True)
     probe_train:int = _opt(3000, 'concepts', 'examples per probe fit')
     probe_test:int = _opt(1000, 'concepts', 'held-out examples per probe')
+    card_masks:int = _opt(300, 'concepts', "ablation masks per member of each concept's card; 0: no cards")
     workers:int = _opt(2, 'retraining', 'one-thread worker processes', positive=True)
     planted_share:float = _opt(0.03, 'planted', 'share of the training images stamped as a backdoor; 0: no control')
     planted_target:int = _opt(8, 'planted', 'the backdoor class of the planted control (Fashion-MNIST: 8, Bag)')
@@ -294,6 +297,34 @@ def components_step(ens:Ensemble, data, store:ArtifactStore,
           + f" ({comps.n} components, {masks} masks)")
     return df
 
+# %% ../nbs/11_pipeline.ipynb #b8418f51
+def _card_space(cfg:PipelineConfig, data, store:ArtifactStore, progress:bool=True):
+    "An autoencoder of the training images (kept in the store) for the cards' backpropagation; None for other inputs."
+    x = data.train.x
+    if x.ndim != 4 or x.shape[-1] % 4 or x.shape[-2] % 4: return None
+    xs = x[cfg.train_idx]
+    if xs.min() < 0 or xs.max() > 1: return None
+    ae = ConvAutoencoder(in_channels=x.shape[1])
+    key = dict(arch=ae.config, data=data.name, n_train=cfg.n_train, epochs=3)
+    ae.load_state_dict(store.cached('pipeline/card-autoencoder', key, lambda: train_autoencoder(
+        ae, xs, epochs=3, progress=progress, device=cfg.device or None).state_dict()))
+    return ae.eval()
+
+def card_step(cfg:PipelineConfig, ens:Ensemble, data, store:ArtifactStore, out=None, progress:bool=True) -> list:
+    "A `concept_card` per concept, each written to `out` as `card_<concept>.html` when `out` is given."
+    ae, cards = _card_space(cfg, data, store, progress), []
+    for cd in cfg.concept_data(data):
+        c = concept_card(ens, data, cd, train_idx=cfg.train_idx, probe_train=cfg.probe_train,
+                         probe_test=cfg.probe_test, proj_dim=cfg.proj_dim, n_targets=min(cfg.n_targets, 50),
+                         masks=cfg.card_masks, n_examples=40, edit=ae, backprop_kw=dict(lam2=0.001, steps=300, lr=0.1),
+                         store=store, device=cfg.device or None, progress=progress)
+        if out is not None: c.save_html(Path(out)/f'card_{cd.name}.html')
+        cards.append(c)
+        s = c.check_summary()
+        print(f"card: {cd.name} at {c.layer}: " + "; ".join(f"{r.check} {r.value:+.3f} (sd {r.value_sd:.3f})"
+                                                             for r in s.itertuples()))
+    return cards
+
 # %% ../nbs/11_pipeline.ipynb #a0599eaa
 CONCEPT_KINDS = {'footwear': 'class-set', 'high_low_frequency': 'texture'}   # the paper's two kinds of concept
 
@@ -424,13 +455,23 @@ def _planted_section(planted:PlantedCheck, fig) -> list:
             "<p>Removing each TRAK ranking's top |S| against |S| random images, and retraining:</p>",
             _table(planted.control.summary())]
 
+def _cards_section(cards:list) -> list:
+    "The report's section on the concept cards: each card's figure and numbers, and a link to its own page."
+    parts = ["<h2>Concept cards</h2><p>Each concept's four views on every member, and the cross-checks: each compares "
+             "a top set chosen by one view with random sets of the same size (top minus random).</p>"]
+    for c in cards:
+        parts += [f"<h3>{html.escape(c.concept)} at <code>{c.layer}</code> "
+                  f"(<a href='card_{html.escape(c.concept)}.html'>its page</a>)</h3>", _img(c.plot()), c.sections()]
+    return parts
+
 # %% ../nbs/11_pipeline.ipynb #772cb11b
 def write_report(path,                                # the HTML file; the figures go next to it as PNG files
                  cfg:PipelineConfig, ens:Ensemble, sweep:pd.DataFrame, atts:list, cf:Counterfactual, data,
                  sizes:pd.DataFrame|None=None,        # `concept_sizes()`; None leaves that section out
                  seconds:dict|None=None,              # seconds per step
                  reproduction:pd.DataFrame|None=None, # `reproduction_table`, computed when None
-                 planted:PlantedCheck|None=None       # `planted_step`'s control; None leaves that section out
+                 planted:PlantedCheck|None=None,      # `planted_step`'s control; None leaves that section out
+                 cards:list|None=None                 # `card_step`'s concept cards; None leaves that section out
                 ) -> Path:
     "Write the HTML report of a pipeline run; returns its path."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -460,6 +501,7 @@ def write_report(path,                                # the HTML file; the figur
               "<p><code>detectable</code>: the smallest difference each check finds with 80% power.</p>",
               _table(s[(s.layer == cfg.layer) | (s.layer == 'task')][cols])]
     if planted is not None: parts += _planted_section(planted, figs['planted'])
+    if cards: parts += _cards_section(cards)
     path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>concept_attrib report</title>"
                     f"{_STYLE}</head><body>{''.join(parts)}</body></html>")
     return path
@@ -470,7 +512,7 @@ class PipelineResult:
     "What a pipeline run produced, and where its report is."
     config: PipelineConfig; ensemble: Ensemble; sweep: pd.DataFrame; attributions: list
     counterfactual: Counterfactual; reproduction: pd.DataFrame; report: Path; seconds: dict
-    planted: PlantedCheck|None = None
+    planted: PlantedCheck|None = None; cards: list|None = None
 
 def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progress:bool=True,
                  sizes:bool=True) -> PipelineResult:
@@ -487,6 +529,7 @@ def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progres
     atts = timed('attribute', lambda: attribute_step(cfg, ens, data, store, progress))
     cf = timed('retrain', lambda: retrain_step(cfg, atts, data, store, progress))
     planted = timed('planted', lambda: planted_step(cfg, data, store, progress))
+    cards = timed('cards', lambda: card_step(cfg, ens, data, store, out, progress)) if cfg.card_masks else None
     rep = reproduction_table(sweep, cf, planted)
     member_table(ens).to_csv(out/'members.csv', index=False)
     sweep.drop(columns='units').to_csv(out/'probes.csv', index=False)
@@ -494,5 +537,5 @@ def run_pipeline(cfg:PipelineConfig|None=None, store=None, out='report', progres
     for a in atts: a.top(100).to_csv(out/f'proponents_{a.concept}.csv', index=False)
     if planted is not None: planted.control.summary().to_csv(out/'planted.csv', index=False)
     path = timed('report', lambda: write_report(out/'report.html', cfg, ens, sweep, atts, cf, data,
-                                                sizes, dict(secs), rep, planted))
-    return PipelineResult(cfg, ens, sweep, atts, cf, rep, path, secs, planted)
+                                                sizes, dict(secs), rep, planted, cards))
+    return PipelineResult(cfg, ens, sweep, atts, cf, rep, path, secs, planted, cards)
