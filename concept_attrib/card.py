@@ -73,6 +73,12 @@ def _random_sets(n:int, k:int, draws:int, seed:int, what:str) -> list:
     g = seed_generator(seed, 'card-random', what)
     return [torch.randperm(n, generator=g)[:k] for _ in range(draws)]
 
+def _set_masks(sets:list, n:int) -> torch.Tensor:
+    "Ablation masks (1 + len(sets), n): nothing ablated first, then one row per set of components."
+    masks = torch.zeros(1 + len(sets), n, dtype=torch.bool)
+    for i, s in enumerate(sets): masks[i + 1, s] = True
+    return masks
+
 def _versus(values:torch.Tensor, top:torch.Tensor, randoms:list) -> dict:
     "The mean of `values` over `top` against its mean over each random set: top, random (mean of draws), difference."
     t, r = values[top].mean().item(), float(np.mean([values[s].mean().item() for s in randoms]))
@@ -137,9 +143,7 @@ def _card_components(model, probe, concept, n_examples, masks, alpha, top_k, dra
     coar = fit_coar(ds, device=device)
     order = coar.weights.mean(0).argsort()     # most negative first: ablating them lowers the concept output most
     k = max(1, min(top_k, comps.n // 2))       # few components (an early layer): random sets must differ from the top
-    sets = [order[:k]] + _random_sets(comps.n, k, draws, seed, 'components')
-    mk = torch.zeros(1 + len(sets), comps.n, dtype=torch.bool)
-    for i, s in enumerate(sets): mk[i + 1, s] = True
+    mk = _set_masks([order[:k]] + _random_sets(comps.n, k, draws, seed, 'components'), comps.n)
     pr = ablated_outputs(model, comps, mk, x, output=ProbeOutput(probe, as_probability=True), device=device).mean(1)
     task = ablated_outputs(model, comps, mk, x, y, output=_task_output(y), device=device).mean(1)
     dp, dt = pr[1:] - pr[0], task[1:] - task[0]
@@ -181,11 +185,11 @@ def chess_truth(name:str):
 def check_proponents_express(model, probe, att:ConceptAttribution, x_train, top_k:int=50, draws:int=5,
                              seed:int=0) -> dict:
     "Probe output on the top-k training proponents against k random training examples."
-    order = att.aggregate.argsort(descending=True)
-    pool = torch.cat([order[:top_k]] + _random_sets(len(order), top_k, draws, seed, 'examples')).unique()
+    order = att.aggregate.argsort(descending=True); randoms = _random_sets(len(order), top_k, draws, seed, 'examples')
+    pool = torch.cat([order[:top_k]] + randoms).unique()    # only these are read and passed through the model
     vals = torch.zeros(len(order))
     vals[pool] = output_values(model, x_train[att.train_idx[pool]], output=ProbeOutput(probe, as_probability=True))
-    return _versus(vals, order[:top_k], _random_sets(len(order), top_k, draws, seed, 'examples'))
+    return _versus(vals, order[:top_k], randoms)
 
 # %% ../nbs/11_card.ipynb #edb4d310
 def _abs_corr(a:torch.Tensor, b:torch.Tensor) -> torch.Tensor:
@@ -213,13 +217,9 @@ def check_backprop_raises(model, comps:Components, order:torch.Tensor, res, top_
 def check_ablation_undoes(model, comps:Components, order:torch.Tensor, probe, res, top_k:int=10, draws:int=5,
                           seed:int=0) -> dict:
     "Share of what backpropagation added to the probe output that ablating the top components takes away; random."
-    sets = [order[:top_k]] + _random_sets(comps.n, top_k, draws, seed, 'components')
-    masks = torch.zeros(1 + len(sets), comps.n, dtype=torch.bool)
-    for i, s in enumerate(sets): masks[i + 1, s] = True
-    out = ProbeOutput(probe, as_probability=True)
-    vals = ablated_outputs(model, comps, masks, res.changed, output=out).mean(1)       # (1 + sets,)
-    before = output_values(model, res.original, output=out).mean().item()
-    gain = vals[0].item() - before
+    masks = _set_masks([order[:top_k]] + _random_sets(comps.n, top_k, draws, seed, 'components'), comps.n)
+    vals = ablated_outputs(model, comps, masks, res.changed, output=ProbeOutput(probe, as_probability=True)).mean(1)
+    gain = vals[0].item() - res.probe_before.mean().item()       # what backpropagation added (a probability)
     undone = (vals[0] - vals[1:]) / (gain if abs(gain) > 1e-6 else float('nan'))
     return dict(top=undone[0].item(), random=undone[1:].mean().item(), value=(undone[0] - undone[1:].mean()).item())
 
