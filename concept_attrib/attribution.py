@@ -29,8 +29,9 @@ from .data import as_data, Examples
 from .models import ModelFactory, as_recipe, RETRAIN_RECIPE, Recipe
 
 # %% auto #0
-__all__ = ['PROJECTORS', 'TrakOutput', 'SparseProjector', 'AttributionError', 'TRAK', 'representation_similarity', 'recovery',
-           'target_outputs', 'LDSGroundTruth', 'lds_ground_truth', 'lds', 'ConceptAttribution', 'attribute_concept',
+__all__ = ['PROJECTORS', 'LAMBDA_SCALE', 'DUAL_MAX_BYTES', 'TrakOutput', 'SparseProjector', 'AttributionError', 'ExactGradients',
+           'TRAK', 'representation_similarity', 'recovery', 'target_outputs', 'LDSGroundTruth', 'lds_ground_truth',
+           'lds', 'weight_dropout_copies', 'perturbed_copies', 'ConceptAttribution', 'attribute_concept',
            'AttributionExplorer']
 
 # %% ../nbs/06_attribution.ipynb #e26ff095
@@ -153,6 +154,8 @@ class AttributionError(RuntimeError):
 def _ids_hash(idx) -> str: return content_hash(np.asarray(idx, dtype=np.int64))
 
 PROJECTORS = ('sparse', 'gaussian')
+LAMBDA_SCALE = 0.2         # λ='auto' is this times the mean of the member's kernel's non-zero eigenvalues
+DUAL_MAX_BYTES = 4 * 2**30 # the most the exact kernel's per-example gradients (n × gradient size, float32) may take
 
 # %% ../nbs/06_attribution.ipynb #116a4541
 def _select_params(model:nn.Module, params) -> list|None:
@@ -201,17 +204,41 @@ class _KeepOutputGradients(FunctionalGradientComputer):
         if self._last is not None and self._last[0] is batch[0]: return torch.sigmoid(-self._last[1])[:, None]
         return super().compute_loss_grad(batch)
 
+# %% ../nbs/06_attribution.ipynb #9686cd06
+class ExactGradients(AbstractProjector):
+    "No projection: each example's gradient as it is, flattened in parameter order (`TRAK` with `proj_dim=None`)."
+    def __init__(self, grad_dim:int, device='cpu'): super().__init__(grad_dim, grad_dim, 0, 'exact', device)
+    spec = property(lambda self: dict(kind='exact'))
+    def free_memory(self): pass
+    def project(self, grads, model_id:int) -> torch.Tensor:
+        parts = [g.reshape(len(g), -1) for g in grads.values()] if isinstance(grads, dict) else [grads]
+        out = torch.cat(parts, 1).float()
+        if out.shape[1] != self.grad_dim:
+            raise ValueError(f"Gradients have {out.shape[1]} coordinates, expected {self.grad_dim}.")
+        return out
+
 # %% ../nbs/06_attribution.ipynb #719c218b
-def _check_lambda(lambda_reg, proj_dim:int, n:int):
-    "'auto', or `lambda_reg` as a float: refused when negative, infinite, or 0 with `proj_dim` ≥ `n`."
+def _check_lambda(lambda_reg, proj_dim:int|None, n:int):
+    "'auto', or `lambda_reg` as a float: refused when negative, infinite, or 0 where the kernel is singular."
     if lambda_reg == 'auto': return lambda_reg
     lambda_reg = float(lambda_reg)
     if lambda_reg < 0 or not math.isfinite(lambda_reg):
         raise ValueError(f"lambda_reg must be 'auto' or a finite number ≥ 0, not {lambda_reg}.")
+    if lambda_reg == 0 and proj_dim is None:
+        raise ValueError("lambda_reg=0 with proj_dim=None (the exact kernel ΦΦᵀ of n training examples) leaves it "
+                         "ill-conditioned; use lambda_reg='auto' or a positive value.")
     if lambda_reg == 0 and proj_dim >= n:
         raise ValueError(f"lambda_reg=0 with proj_dim={proj_dim} ≥ {n} training examples makes ΦᵀΦ singular and "
                          "the scores noise; use lambda_reg='auto' or a positive value.")
     return lambda_reg
+
+def _check_dual_fits(n:int, grad_dim:int):
+    "Refuse the exact kernel where its n exact gradients would take more than `DUAL_MAX_BYTES`."
+    if 4 * n * grad_dim > DUAL_MAX_BYTES:
+        raise AttributionError(
+            f"proj_dim=None keeps {n} × {grad_dim:,} exact gradients ({4 * n * grad_dim / 2**30:.1f} GiB), over "
+            f"DUAL_MAX_BYTES ({DUAL_MAX_BYTES / 2**30:.1f} GiB): give a proj_dim (e.g. 2048), attribute through "
+            "fewer parameters (params=...), or raise attribution.DUAL_MAX_BYTES.")
 
 def _train_output(train_output, label_dtype:torch.dtype) -> Output:
     "The output training examples are featurised with: as given, else the margin for class labels, the prediction."
@@ -221,10 +248,12 @@ def _train_output(train_output, label_dtype:torch.dtype) -> Output:
         raise ValueError("The task margin needs integer class labels; for a regressor pass train_output=Prediction().")
     return out
 
-def _projector(kind:str, model:nn.Module, params:list|None, proj_dim:int, seed:int,
+# %% ../nbs/06_attribution.ipynb #3d4dd11b
+def _projector(kind:str, model:nn.Module, params:list|None, proj_dim:int|None, seed:int,
                device=torch.device('cpu')) -> AbstractProjector:
     "The projector of `kind` for the gradients of `params` (all of `model`'s when None), on `device`."
     grad_dim = sum(p.numel() for n, p in model.named_parameters() if params is None or n in params)
+    if proj_dim is None: return ExactGradients(grad_dim, str(device))
     if kind == 'sparse': return SparseProjector(grad_dim, proj_dim, seed, device=str(device))
     return BasicProjector(grad_dim, proj_dim, derive_seed(seed, 'projector') % 2**31, ProjectionType.normal,
                           str(device), dtype=torch.float32)
@@ -244,7 +273,8 @@ class TRAK:
                  data, # a `TaskData` (its train split is attributed to), or the training examples themselves as a
                        # torch Dataset or DataLoader, read batch by batch (`Examples`)
                  train_idx=None, # the training examples the members were trained on (default: all)
-                 proj_dim:int=512, projector:str='sparse', # 'sparse' (`SparseProjector`) or 'gaussian' (traker's)
+                 proj_dim:int|None=512, # None: no projection, the exact kernel in its n × n dual form
+                 projector:str='sparse', # 'sparse' (`SparseProjector`) or 'gaussian' (traker's)
                  lambda_reg='auto', # λ added to ΦᵀΦ: 'auto' or a number
                  store:ArtifactStore|None=None, name:str='trak', seed:int=0, progress:bool=True,
                  batch_size:int|None=None, # examples per batch; default: up to 100, per-example gradients ≤ 1 GiB
@@ -264,9 +294,12 @@ class TRAK:
         self.params = _select_params(self.models[0], params)
         proj = _projector(projector, self.models[0], self.params, proj_dim, seed, self.device)
         self.batch_size = batch_size or max(1, min(100, 2**30 // (4 * proj.grad_dim)))
+        if proj_dim is None: _check_dual_fits(n, proj.grad_dim)
         self.config = dict(models=[model_fingerprint(m) for m in self.models], data=data_key,
                            train=_ids_hash(self.train_idx), n_train=n, proj_dim=proj_dim,
                            projector=getattr(proj, 'spec', projector), lambda_reg=lambda_reg, seed=seed)
+        if lambda_reg == 'auto': self.config['lambda_reg'] = f'auto {LAMBDA_SCALE} x mean eigenvalue'
+        self.config['features'] = 'unscaled'   # not traker's per-member rescaling (`_finalize`)
         if not isinstance(train_output, TaskMargin): self.config['train_output'] = train_output.key()
         if self.params is not None: self.config['params'] = self.params
         self.store = store or ArtifactStore()
@@ -277,8 +310,9 @@ class TRAK:
 # %% ../nbs/06_attribution.ipynb #9f94318c
 @patch
 def __repr__(self:TRAK):
-    return (f"TRAK({len(self.models)} members, {len(self.train_idx)} training examples, proj_dim={self.proj_dim}, "
-            f"{self.projector_kind} projector, in {self.dir})")
+    proj = ('no projection (the exact kernel)' if self.proj_dim is None else
+            f"proj_dim={self.proj_dim}, {self.projector_kind} projector")
+    return f"TRAK({len(self.models)} members, {len(self.train_idx)} training examples, {proj}, in {self.dir})"
 
 # %% ../nbs/06_attribution.ipynb #e76c3c20
 @patch
@@ -332,20 +366,43 @@ def featurized(self:TRAK) -> bool:
 # %% ../nbs/06_attribution.ipynb #f18f029c
 @patch
 def _finalize(self:TRAK, mid, block:int=8192):
-    "Set member `mid`'s λ and finalise its features; Φ is read from the store in blocks of rows."
+    "Set member `mid`'s λ and store its features Φ(ΦᵀΦ + λI)⁻¹; Φ is read from the store in blocks of rows."
     self.traker.saver.load_current_store(mid)
-    g, sq = self.traker.saver.current_store['grads'], 0.0
-    for i in range(0, len(g), block):
-        b = torch.as_tensor(np.asarray(g[i:i + block])).double()
+    st = self.traker.saver.current_store; g, sq = st['grads'], 0.0
+    n, k, dual = len(g), g.shape[1], self.proj_dim is None
+    rows = lambda i: torch.as_tensor(np.asarray(g[i:i + block])).to(self.device)
+    xtx = None if dual else torch.zeros(k, k, dtype=torch.float64, device=self.device)
+    for i in range(0, n, block):
+        b = rows(i)
         if not torch.isfinite(b).all():
             raise AttributionError(f"Member {mid}'s projected gradients hold NaN/inf: "
                                    "the model or data produce non-finite gradients.")
-        sq += (b**2).sum().item()
-    lam = 0.1 * sq / self.proj_dim if self.lambda_reg == 'auto' else self.lambda_reg
-    self.traker.score_computer.lambda_reg = lam
-    with _traker_bars_off(): self.traker.finalize_features(model_ids=[mid])
+        sq += b.double().pow(2).sum().item()
+        if not dual: xtx += (b.T @ b).double()     # float32 blocks, summed in float64
+    # 'auto': the mean of the kernel's non-zero eigenvalues, of which there are at most min(n, k)
+    lam = LAMBDA_SCALE * sq / min(n, k) if self.lambda_reg == 'auto' else self.lambda_reg
+    if dual: self._dual_features(st, lam)
+    else:
+        inv = torch.linalg.inv(xtx + lam * torch.eye(k, dtype=torch.float64, device=self.device)).float()
+        for i in range(0, n, block): st['features'][i:i + block] = (rows(i) @ inv).cpu().numpy()
+    st['features'].flush()
+    self.traker.saver.model_ids[mid]['is_finalized'] = 1; self.traker.saver.serialize_current_model_id_metadata()
     self.lambdas[mid] = lam
     return lam
+
+# %% ../nbs/06_attribution.ipynb #3b89c024
+@patch
+def _dual_features(self:TRAK, st:dict, lam:float, block:int=2048):
+    "Features (ΦΦᵀ + λI)⁻¹Φ = Φ(ΦᵀΦ + λI)⁻¹ from the n × n kernel ΦΦᵀ of exact gradients, into `st`."
+    g = torch.as_tensor(np.asarray(st['grads']))                      # (n, p) float32, fits: checked in __init__
+    n, p = g.shape; K = torch.zeros(n, n, dtype=torch.float64)
+    for i in range(0, n, block):
+        for j in range(0, i + 1, block):
+            K[i:i+block, j:j+block] = g[i:i+block].double() @ g[j:j+block].double().T
+            if j != i: K[j:j+block, i:i+block] = K[i:i+block, j:j+block].T
+    L = torch.linalg.cholesky(K + lam * torch.eye(n, dtype=torch.float64))
+    for c in range(0, p, block):
+        st['features'][:, c:c+block] = torch.cholesky_solve(g[:, c:c+block].double(), L).float().numpy()
 
 # %% ../nbs/06_attribution.ipynb #13aa1b49
 @patch
@@ -418,34 +475,39 @@ def _member_store(self:TRAK, mid:int, key:str, exp:str|None=None, n_targets:int=
     return torch.as_tensor(np.asarray(self.traker.saver.current_store[key][rows])).double().to(device or 'cpu')
 
 @patch
-def loss_weights(self:TRAK) -> torch.Tensor:
+def loss_weights(self:TRAK, members:list|None=None) -> torch.Tensor:
     "Each training example's loss weight (1 − p for the task margin), mean over members: what traker's scores carry."
     if not self.featurized: raise AttributionError("Featurise the training examples first (call .featurize()).")
     return torch.stack([self._member_store(m, 'out_to_loss').reshape(-1)
-                        for m in range(len(self.models))]).mean(0).float()
+                        for m in (range(len(self.models)) if members is None else members)]).mean(0).float()
 
 # %% ../nbs/06_attribution.ipynb #995200bb
 @patch
 def from_store(self:TRAK,
                kernel:bool=True, # True: Φ(ΦᵀΦ + λI)⁻¹φₜ (TRAK); False: Φφₜ (gradient dot products)
                loss_weighted:bool=False, # times each training example's loss weight, as traker's scores are
-               block:int=8192 # training examples per block: what is held in memory at once
+               block:int=8192, # training examples per block: what is held in memory at once
+               members:list|None=None # only these members (indices into `models`), e.g. to see how LDS grows with them
               ) -> torch.Tensor:
     "Scores (n_train, n_targets) of the last targets `score` scored, from traker's stored arrays, memory-mapped."
     if getattr(self, 'experiment', None) is None:
         raise AttributionError("Score the targets first (call .score(...)): their gradients are read from the store.")
-    (exp, m), n, members = self.experiment, len(self.train_idx), len(self.models)
-    path = self.dir/'scores'/f"{exp}-{'trak' if kernel else 'graddot'}{'-weighted' if loss_weighted else ''}.npy"
+    (exp, m), n = self.experiment, len(self.train_idx)
+    mids = list(range(len(self.models))) if members is None else [int(i) for i in members]
+    if not mids or not all(0 <= i < len(self.models) for i in mids):
+        raise ValueError(f"members must be a non-empty list of indices below {len(self.models)}, not {members}.")
+    sub = '' if members is None else f"-members-{content_hash(np.asarray(mids, dtype=np.int64))}"
+    path = self.dir/'scores'/f"{exp}-{'trak' if kernel else 'graddot'}{'-weighted' if loss_weighted else ''}{sub}.npy"
     path.parent.mkdir(exist_ok=True); part = path.with_suffix('.part')
     out = np.lib.format.open_memmap(part, mode='w+', dtype=np.float32, shape=(n, m))
-    w = self.loss_weights().double().to(self.device) if loss_weighted else None
+    w = self.loss_weights(mids).double().to(self.device) if loss_weighted else None
     for i in tqdm(range(0, n, block), desc='scores', leave=False, disable=not self.progress or n <= block):
         rows, acc = slice(i, i + block), 0
-        for mid in range(members):
+        for mid in mids:
             tgt = self._member_store(mid, f'{exp}_grads', exp, m, device=self.device)
             train = self._member_store(mid, 'features' if kernel else 'grads', rows=rows, device=self.device)
             acc = acc + train @ tgt.T
-        acc = acc / members if w is None else acc / members * w[rows, None]
+        acc = acc / len(mids) if w is None else acc / len(mids) * w[rows, None]
         out[rows] = acc.float().cpu().numpy()
     out.flush(); del out; os.replace(part, path)
     return torch.from_numpy(np.load(path, mmap_mode='c'))   # copy-on-write: editing the tensor leaves the file
@@ -643,6 +705,38 @@ def lds(scores:torch.Tensor, # (n_train, n_targets) attribution scores
     if not torch.isfinite(scores).all(): raise AttributionError("Scores hold NaN/inf; nothing to evaluate.")
     rho = spearman(truth.masks.double() @ scores, truth.outputs)
     return dict(lds=rho.mean().item(), per_target=rho.float())
+
+# %% ../nbs/06_attribution.ipynb #0e97bf59
+def _changed_copies(model:nn.Module, n:int, seed:int, params, kind:str, change) -> list:
+    "`n` deep copies of `model`, copy i with `change(weight, generator)` applied to the chosen weights."
+    if n < 1: raise ValueError(f"n (copies) must be at least 1, not {n}.")
+    names = _select_params(model, params) or [k for k, w in model.named_parameters() if w.ndim > 1]
+    out = []
+    for i in range(n):
+        g, c = seed_generator(seed, kind, i), copy.deepcopy(model)
+        with torch.no_grad():
+            for k, w in c.named_parameters():
+                if k in names: w.copy_(change(w.detach().float().cpu(), g).to(w))
+        out.append(c)
+    return out
+
+def weight_dropout_copies(model:nn.Module, # a trained model (left as it is)
+                          n:int, # how many copies
+                          p:float=0.1, # the share of the chosen weights each copy zeroes
+                          seed:int=0, params=None # the weights changed: names or prefixes; None: all with ndim ≥ 2
+                         ) -> list:
+    "`n` copies of a trained model, each with its own random share `p` of the weights zeroed and the rest × 1/(1−p)."
+    if not 0 <= p < 1: raise ValueError(f"p (the share of weights dropped) must lie in [0, 1), not {p}.")
+    return _changed_copies(model, n, seed, params, 'weight-dropout',
+                           lambda w, g: w * (torch.rand(w.shape, generator=g) >= p) / (1 - p))
+
+def perturbed_copies(model:nn.Module, n:int,
+                     sigma:float=0.05, # noise: this times the root mean square of each weight tensor
+                     seed:int=0, params=None) -> list:
+    "`n` copies of a trained model with Gaussian noise added to the weights, `sigma` × each tensor's RMS."
+    if not sigma >= 0: raise ValueError(f"sigma must be ≥ 0, not {sigma}.")
+    return _changed_copies(model, n, seed, params, 'weight-noise',
+                           lambda w, g: w + sigma * w.pow(2).mean().sqrt() * torch.randn(w.shape, generator=g))
 
 # %% ../nbs/06_attribution.ipynb #2d6118c1
 @dataclass

@@ -201,6 +201,7 @@ class TrainResult:
     history: list = field(default_factory=list)
     seconds: float = 0.
     config: dict = field(default_factory=dict)
+    checkpoints: dict = field(default_factory=dict)   # epoch → state dict, for the epochs `keep_epochs` named
     def __repr__(self):
         return (f"TrainResult({_model_name(self.config.get('model', {}))}, test_metric={self.test_metric:.4f}, "
                 f"{len(self.history)} epochs, {self.seconds:.1f}s)")
@@ -329,6 +330,14 @@ def train_config(model_config:dict, # the model's store key (`ModelFactory.key`)
                lr=k.pop('lr'), weight_decay=k.pop('weight_decay'), seed=seed)
     return dict(cfg, **k)   # settings other than the defaults, after the ones every run has
 
+def _keep_config(cfg:dict, keep_epochs) -> tuple[dict, list]:
+    "`cfg` naming the epochs a run keeps the weights of (checked against its epochs), and those epochs."
+    if not keep_epochs: return cfg, []
+    keep = sorted({int(e) for e in keep_epochs})
+    if keep[0] < 1 or keep[-1] > cfg['epochs']:
+        raise ValueError(f"keep_epochs must lie in 1..{cfg['epochs']} (the run's epochs), got {list(keep_epochs)}.")
+    return dict(cfg, keep_epochs=keep), keep
+
 # %% ../nbs/03_models.ipynb #6605826e
 def _optimizer_and_resume(module, recipe:Recipe, store, partial_name, cfg, history):
     "The run's optimiser, and its last finished epoch when `store` holds one: (opt, history, epoch, seconds)."
@@ -337,6 +346,24 @@ def _optimizer_and_resume(module, recipe:Recipe, store, partial_name, cfg, histo
     part = store.load(partial_name, cfg)
     module.load_state_dict(part['model']); opt.load_state_dict(part['opt'])
     return opt, part['history'], part['epoch'], part['seconds']
+
+def _snapshot(module:nn.Module) -> dict:
+    "A copy of `module`'s weights on the CPU, contiguous, that later training steps leave alone."
+    return {k: v.detach().cpu().clone(memory_format=torch.contiguous_format) for k, v in module.state_dict().items()}
+
+class _Partial:
+    "A run's partial checkpoint `name` in `store`, with the weights it keeps (`keep_epochs`): resumed, added to, saved."
+    def __init__(self, store, name:str, cfg:dict, net:nn.Module, opt, snapshot, one:bool=False):
+        self.store, self.name, self.cfg, self.net, self.opt, self.snapshot, self.one = (
+            store, name, cfg, net, opt, snapshot, one)   # one: a single model, whose history is the first of `_fit`'s
+        self.kept = store.load(name, cfg).get('kept', {}) if store is not None and store.has(name, cfg) else {}
+    def keep(self, epoch:int):
+        "After each epoch: keep the weights if `keep_epochs` names it."
+        if epoch in self.cfg.get('keep_epochs', []): self.kept[epoch] = self.snapshot()
+    def checkpoint(self, epoch:int, hs:list, secs:float):
+        "After each epoch but the last: save the run so far (`_fit`'s checkpoint)."
+        self.store.save(self.name, dict(model=_cpu(self.net.state_dict()), opt=_cpu(self.opt.state_dict()), epoch=epoch,
+                                        history=hs[0] if self.one else hs, seconds=secs, kept=self.kept), self.cfg)
 
 def _cpu(state):
     "A state dict (of a model or an optimiser) with every tensor on the CPU: checkpoints load on any machine."
@@ -352,7 +379,8 @@ def _fit(net:nn.Module, recipe:Recipe, opt, steps_per_epoch:int,
          evaluate_members, # () -> K held-out metrics
          checkpoint, # checkpoint(epochs_done, histories, seconds) after each epoch but the last; None: no store
          histories:list, start_epoch:int, seconds:float, # where the run starts (`_optimizer_and_resume`)
-         name:str, seeds:list, progress:bool, stop, eval_each_epoch:bool):
+         name:str, seeds:list, progress:bool, stop, eval_each_epoch:bool,
+         keep=None): # keep(epochs_done) after every epoch, before the checkpoint: what `keep_epochs` keeps
     "The one epoch loop of `train` and `train_stacked`: K members step together; returns (histories, seconds)."
     K, total = len(seeds), recipe.epochs * steps_per_epoch
     for epoch in range(start_epoch, recipe.epochs):
@@ -381,6 +409,7 @@ def _fit(net:nn.Module, recipe:Recipe, opt, steps_per_epoch:int,
         for k in range(K):
             histories[k].append(dict(epoch=epoch + 1, train_loss=tot[k].item() / steps_per_epoch,
                                      test_metric=metrics[k], seconds=seconds / K))
+        if keep is not None: keep(epoch + 1)
         if checkpoint is not None and not last: checkpoint(epoch + 1, histories, seconds)
     return histories, seconds
 
@@ -402,14 +431,14 @@ def _store_result(store, name, res:TrainResult):
     "Save the finished run `res` under `name` and its config, when there is a store."
     if store is not None:
         store.save(name, dict(model=res.model.state_dict(), test_metric=res.test_metric, history=res.history,
-                              seconds=res.seconds), res.config)
+                              seconds=res.seconds, checkpoints=res.checkpoints), res.config)
 
 def _stored_result(store, name, cfg, factory) -> TrainResult|None:
     "The finished run `cfg` from `store`, its model rebuilt by `factory`; None when the store does not hold it."
     if store is None or not store.has(name, cfg): return None
     done = store.load(name, cfg)
     m = factory(); m.load_state_dict(done['model'])
-    return TrainResult(m, done['test_metric'], done['history'], done['seconds'], cfg)
+    return TrainResult(m, done['test_metric'], done['history'], done['seconds'], cfg, done.get('checkpoints', {}))
 
 # %% ../nbs/03_models.ipynb #d14d63dd
 def train(model, # a config dict, a library model, a zero-argument factory or 'module:function' (`ModelFactory`)
@@ -425,32 +454,32 @@ def train(model, # a config dict, a library model, a zero-argument factory or 'm
           optimizer:str|None=None, # 'sgd' (Nesterov momentum 0.9) or 'adam' (AdamW), overriding the recipe's
           stop:threading.Event|None=None, # set from another thread: stop after this step (KeyboardInterrupt)
           recipe:Recipe|dict|None=None, # every training setting (`Recipe`); the arguments above override its fields
+          keep_epochs:list|None=None, # also keep the weights after these epochs (`TrainResult.checkpoints`)
           device=None # where it trains (`as_device`: CUDA if present, else the CPU); the result is on the CPU
          ) -> TrainResult:
     "Train a model by `recipe` (SGD under a one-cycle schedule by default); resumable through `store`."
     factory, data, r = _run_inputs(model, data, recipe, epochs=epochs, batch_size=batch_size, lr=lr,
                                    weight_decay=weight_decay, optimizer=optimizer)
-    cfg = train_config(factory.key, data, seed=seed, train_idx=train_idx, recipe=r)
+    cfg, _ = _keep_config(train_config(factory.key, data, seed=seed, train_idx=train_idx, recipe=r), keep_epochs)
     if (done := _stored_result(store, name, cfg, factory)) is not None: return done
     idx_all = _train_indices(data, train_idx)
     m, dev = _seeded_build(factory, seed), as_device(device); m = m.to(dev)   # weights drawn on the CPU
     if channels_last and any(_is_image(p) for p in m.parameters()): m = m.to(memory_format=torch.channels_last)
     opt, history, start_epoch, seconds = _optimizer_and_resume(m, r, store, name + '/partial', cfg, [])
+    part = _Partial(store, name + '/partial', cfg, m, opt, lambda: _snapshot(m), one=True)
     order = {}
     def batch(epoch, s):
         if epoch not in order: order.clear(); order[epoch] = _epoch_order(idx_all, seed, epoch)
         b = order[epoch][s*r.batch_size:(s+1)*r.batch_size]
         return _prep(data.train.x[b], channels_last).to(dev), data.train.y[b].to(dev)
-    def checkpoint(epoch, hs, secs):
-        state = dict(model=_cpu(m.state_dict()), opt=_cpu(opt.state_dict()), epoch=epoch, history=hs[0], seconds=secs)
-        store.save(name + '/partial', state, cfg)
     (history,), seconds = _fit(m, r, opt, math.ceil(len(idx_all) / r.batch_size), batch,
                                lambda out, y: _loss(out, y).reshape(1),
                                lambda: [evaluate(m, data.test, channels_last=channels_last)],
-                               checkpoint if store is not None else None,
-                               [history], start_epoch, seconds, name, [seed], progress, stop, eval_each_epoch)
+                               part.checkpoint if store is not None else None,
+                               [history], start_epoch, seconds, name, [seed], progress, stop, eval_each_epoch,
+                               part.keep)
     m = (m.to(memory_format=torch.contiguous_format) if channels_last else m).cpu()
-    _store_result(store, name, res := TrainResult(m, history[-1]['test_metric'], history, seconds, cfg))
+    _store_result(store, name, res := TrainResult(m, history[-1]['test_metric'], history, seconds, cfg, part.kept))
     return res
 
 # %% ../nbs/03_models.ipynb #0467dc9f
@@ -638,6 +667,13 @@ def _stack_batches(data:TaskData, idxs:list, seeds:list, batch_size:int, device=
     return batch
 
 # %% ../nbs/03_models.ipynb #d84b82a2
+def _stack_configs(mc:ModelFactory, data:TaskData, r:Recipe, seeds:list, train_idx, member_idx, keep_epochs) -> tuple:
+    "Each member's training subset and run config, as `train` would make them."
+    subsets = _member_subsets(data, seeds, train_idx, member_idx)
+    return subsets, [_keep_config(train_config(mc.key, data, seed=s, train_idx=t, recipe=r), keep_epochs)[0]
+                     for s, t in zip(seeds, subsets)]
+
+# %% ../nbs/03_models.ipynb #4d040dfa
 def train_stacked(model, # what every member is (`ModelFactory`)
                   data:TaskData, # train and test splits (`as_data`)
                   seeds:list, # one member per seed
@@ -648,16 +684,17 @@ def train_stacked(model, # what every member is (`ModelFactory`)
                   member_idx:list|None=None, # one training subset per seed (equal sizes), instead of `train_idx`
                   stop:threading.Event|None=None, # set from another thread: stop after this step (KeyboardInterrupt)
                   recipe:Recipe|dict|None=None, # every training setting (`Recipe`); the arguments above override it
-                  device=None # where the stack trains (`as_device`); the members come back on the CPU
+                  device=None, # where the stack trains (`as_device`); the members come back on the CPU
+                  keep_epochs:list|None=None # also keep each member's weights after these epochs (as `train`)
                  ) -> list:
     "Train one member per seed as one stacked model; returns a `TrainResult` per seed, as `train` would."
     mc, data, r = _run_inputs(model, data, recipe, epochs=epochs, batch_size=batch_size, lr=lr,
                               weight_decay=weight_decay, optimizer=optimizer)
-    subsets = _member_subsets(data, seeds, train_idx, member_idx)
-    cfgs = [train_config(mc.key, data, seed=s, train_idx=t, recipe=r) for s, t in zip(seeds, subsets)]
+    subsets, cfgs = _stack_configs(mc, data, r, seeds, train_idx, member_idx, keep_epochs)
     if len(seeds) == 1 or (store is not None and all(store.has(name, c) for c in cfgs)):   # nothing to stack
         return [train(mc, data, seed=s, train_idx=t, store=store, name=name, progress=progress, stop=stop,
-                      channels_last=channels_last, eval_each_epoch=eval_each_epoch, recipe=r, device=device)
+                      channels_last=channels_last, eval_each_epoch=eval_each_epoch, recipe=r, device=device,
+                      keep_epochs=keep_epochs)
                 for s, t in zip(seeds, subsets)]
     idxs = [_train_indices(data, t) for t in subsets]
     dev = as_device(device); st, K = _seeded_stack(mc, seeds, data, channels_last).to(dev), len(seeds)
@@ -665,18 +702,17 @@ def train_stacked(model, # what every member is (`ModelFactory`)
     if member_idx is not None: stack_cfg['subset'] = [c['subset'] for c in cfgs]
     opt, histories, start_epoch, seconds = _optimizer_and_resume(st, r, store, name + '/stack-partial', stack_cfg,
                                                                  [[] for _ in seeds])
-    def checkpoint(epoch, hs, secs):
-        state = dict(model=_cpu(st.state_dict()), opt=_cpu(opt.state_dict()), epoch=epoch, history=hs, seconds=secs)
-        store.save(name + '/stack-partial', state, stack_cfg)
+    part = _Partial(store, name + '/stack-partial', stack_cfg, st, opt, lambda: [_snapshot(m) for m in st.unstack()])
     histories, seconds = _fit(st, r, opt, math.ceil(len(idxs[0]) / r.batch_size),
                               _stack_batches(data, idxs, seeds, r.batch_size, dev), _member_losses,
                               lambda: _evaluate_stacked(st, data.test, channels_last),
-                              checkpoint if store is not None else None,
-                              histories, start_epoch, seconds, name, list(seeds), progress, stop, eval_each_epoch)
-    results = []
-    for m, h, c in zip([m.cpu() for m in st.unstack()], histories, cfgs):
-        res = TrainResult(m, h[-1]['test_metric'], h, seconds / K, c); results.append(res)
-        _store_result(store, name, res)
+                              part.checkpoint if store is not None else None,
+                              histories, start_epoch, seconds, name, list(seeds), progress, stop, eval_each_epoch,
+                              part.keep)
+    kept = [{e: states[k] for e, states in part.kept.items()} for k in range(K)]   # per member: epoch → weights
+    results = [TrainResult(m.cpu(), h[-1]['test_metric'], h, seconds / K, c, kp)
+               for m, h, c, kp in zip(st.unstack(), histories, cfgs, kept)]
+    for res in results: _store_result(store, name, res)
     return results
 
 # %% ../nbs/03_models.ipynb #b14adcd4
@@ -690,7 +726,7 @@ def default_stack(model) -> int:
 # %% ../nbs/03_models.ipynb #e0d2d3d9
 def _train_stack_job(seeds, **kw):
     "Train one stack of members (the job of one worker); returns plain data that pickles cheaply."
-    return [dict(state=r.model.state_dict(), test_metric=r.test_metric, config=r.config)
+    return [dict(state=r.model.state_dict(), test_metric=r.test_metric, config=r.config, checkpoints=r.checkpoints)
             for r in train_stacked(seeds=seeds, **kw)]
 
 def _draws_randomness(model) -> bool:
@@ -727,10 +763,21 @@ class Ensemble:
     test_metrics: list
     configs: list
     seconds: float = 0.
+    checkpoints: list = field(default_factory=list)   # per member: epoch → state dict (`keep_epochs`)
     def __len__(self): return len(self.models)
     def __repr__(self):
         return (f"Ensemble({len(self)} members, test metric {np.mean(self.test_metrics):.4f} "
                 f"± {np.std(self.test_metrics):.4f})")
+    def checkpoint_models(self, epochs=None) -> list:
+        "Each member's kept checkpoints as models, member by member: every kept epoch, or those in `epochs`."
+        if not any(self.checkpoints): raise ValueError("No checkpoints were kept: train with keep_epochs=[...].")
+        out = []
+        for m, kept in zip(self.models, self.checkpoints):
+            missing = sorted(set(epochs or []) - set(kept))
+            if missing: raise ValueError(f"Epochs {missing} were not kept; kept: {sorted(kept)}.")
+            for e in sorted(kept) if epochs is None else epochs:
+                c = copy.deepcopy(m); c.load_state_dict(kept[e]); out.append(c)
+        return out
 
 # %% ../nbs/03_models.ipynb #4e39b577
 def train_ensemble(model, # what each member is: a config, a library model, a factory or 'module:function'
@@ -768,4 +815,4 @@ def train_ensemble(model, # what each member is: a config, a library model, a fa
     for r in results:
         m = mc(); m.load_state_dict(r['state']); models.append(m)
     return Ensemble(models, [r['test_metric'] for r in results], [r['config'] for r in results],
-                    time.perf_counter() - t0)
+                    time.perf_counter() - t0, [r.get('checkpoints', {}) for r in results])
