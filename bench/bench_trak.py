@@ -25,8 +25,9 @@
   10 trained models, `best_10_featurize_over_trak_10` its featurisation cost over TRAK-10's, `lds_best_10_within_2x`
   the best at no more than twice that cost; `trained_models_to_match_trak_10`: the fewest trained models with which
   some variant comes within 0.01 of `lds_trak_10_traker_scaling`; `featurize_seconds_per_member` (proj_dim 512) and
-  `_exact`: one member's featurisation. The full table (LDS and its standard error over targets, per variant, trained
-  models and λ scale) goes to BENCH_TRAK_TABLE.
+  `_exact`: one member's featurisation. The full table (LDS and its standard error over targets, and the difference
+  from independent members with the same trained models and λ, paired target by target, with its standard error; per
+  variant, trained models and λ scale) goes to BENCH_TRAK_TABLE; the '#' lines show LDS±se (difference±se).
 
 Medians over REPEATS for the timings.
 """
@@ -163,18 +164,21 @@ def variants(ens, data, idx, x, y, gt):
             secs[i, name] = res[i, name][2], pd_
     # a member's featurisation cost: the median time of the members with its projection (less noisy than its own)
     med = {pd_: statistics.median(t for t, q in secs.values() if q == pd_) for _, pd_ in secs.values()}
-    rows = []
-    for v, names in VARIANTS.items():
+    rows, base = [], {}
+    for v, names in VARIANTS.items():     # 'independent' first: the others are paired with it, target by target
         for T in range(1, VARIANT_MODELS + 1):
             keys = [(i, nm) for i in range(T) for nm in names]
             w = torch.stack([res[k][1] for k in keys]).mean(0)
             for c in LAMBDA_GRID:
                 s = torch.stack([res[k][0].get(c, res[k][0].get((c, 'traker'))) for k in keys]).mean(0) * w[:, None]
-                r = lds(s, gt); pt = r['per_target']
+                r = lds(s, gt); pt = np.asarray(r['per_target'], dtype=float)
+                d = pt - base.setdefault((T, c), pt)
                 rows.append(dict(variant=v, trained=T, members=len(keys), lambda_scale=c, lds=r['lds'],
                                  se=float(np.nanstd(pt) / np.sqrt(np.isfinite(pt).sum())),
-                                 featurize_s=sum(med[secs[k][1]] for k in keys)))
-    tab = pd.DataFrame(rows); tab.to_csv(TABLE, index=False)
+                                 over_independent=float(np.nanmean(d)),
+                                 over_independent_se=float(np.nanstd(d) / np.sqrt(np.isfinite(d).sum())),
+                                 featurize_s=sum(med[secs[k][1]] for k in keys), per_target=pt))
+    tab = pd.DataFrame(rows); tab.drop(columns='per_target').to_csv(TABLE, index=False)
     report(tab, med)
 
 def report(tab, med):
@@ -190,7 +194,8 @@ def report(tab, med):
     print(f"lds_trak_10_traker_scaling: {before.lds:.4f}", flush=True)
     at = tab[(tab.lambda_scale == LAMBDA_SCALE) & ~scaled]
     for T in sorted({1, 2, 3, 5, T10} & set(at.trained)):
-        print('# ' + ', '.join(f"{r.variant} {r.lds:.3f}±{r.se:.3f}" for r in at[at.trained == T].itertuples()),
+        print('# ' + ', '.join(f"{r.variant} {r.lds:.3f}±{r.se:.3f} ({r.over_independent:+.3f}±{r.over_independent_se:.3f})"
+                               for r in at[at.trained == T].itertuples()),
               f'({T} trained, lambda scale {LAMBDA_SCALE})', file=sys.stderr)
     ten = at[at.trained == T10].sort_values('lds'); top = ten.iloc[-1]
     print(f"# best with {T10} trained: {top.variant}", file=sys.stderr)
@@ -202,7 +207,14 @@ def report(tab, med):
     print(f"lds_best_10_within_2x: {cheap.lds:.4f}", flush=True)
     ok = at[at.lds >= before.lds - 0.01]
     print(f"trained_models_to_match_trak_10: {int(ok.trained.min()) if len(ok) else 'nan'}", flush=True)
-    if len(ok): print(f"# first match: {ok.sort_values(['trained', 'lds']).iloc[-1].variant}", file=sys.stderr)
+    paired = lambda a, b: (np.nanmean(a.per_target - b.per_target),
+                           np.nanstd(a.per_target - b.per_target) / np.sqrt(len(a.per_target)))
+    if len(ok):
+        first = ok[ok.trained == ok.trained.min()].sort_values('lds').iloc[-1]
+        print(f"# first match: {first.variant} with {first.trained} trained, LDS {first.lds:.4f}; minus TRAK-10, paired "
+              "over targets: {:+.4f} ± {:.4f}".format(*paired(first, before)), file=sys.stderr)
+    for r in (top, cheap): print(f"# {r.variant} ({T10} trained) minus TRAK-10, paired over targets: "
+                                 "{:+.4f} ± {:.4f}".format(*paired(r, before)), file=sys.stderr)
     print(f"featurize_seconds_per_member: {med[512]:.2f}", flush=True)
     print(f"featurize_seconds_per_member_exact: {med[None]:.2f}", flush=True)
 
