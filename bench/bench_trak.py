@@ -113,7 +113,7 @@ def main():
 
 def member_scores(model, data, idx, x, y, proj_dim, seed, traker_scale=False):
     """One member's scores without the loss weight at each λ scale {c: (n, m)}, its loss weights, featurisation seconds;
-    with `traker_scale`, also the scores times 1 / mean |(ΦᵀΦ + λI)⁻¹|, as traker's `finalize_features` scales them."""
+    with `traker_scale`, also (keyed (c, 'traker')) the scores times 1 / mean |(ΦᵀΦ + λI)⁻¹|, as traker's `finalize_features` scales them."""
     tmp = tempfile.mkdtemp()
     try:
         t = TRAK([model], data, train_idx=idx, proj_dim=proj_dim, seed=seed, store=ArtifactStore(tmp), progress=False)
@@ -130,14 +130,14 @@ def member_scores(model, data, idx, x, y, proj_dim, seed, traker_scale=False):
     assert err < 1e-3, f"the eigendecomposition's scores differ from TRAK's by {err:.2e}"
     if traker_scale:
         eye = torch.eye(phi.shape[1], dtype=phi.dtype)
-        out = {(c, 'traker'): out[c] / torch.linalg.inv(phi.T @ phi + lam[c] * eye).abs().mean().item() for c in out}
+        out |= {(c, 'traker'): out[c] / torch.linalg.inv(phi.T @ phi + lam[c] * eye).abs().mean().item() for c in lam}
     return out, w, secs
 
 def catalogue(ens, i):
     "Trained model i's members: name -> (model, proj_dim, projection seed)."
     m, kept = ens.models[i], ens.checkpoints[i]
     ck = lambda e: ens.checkpoint_models([e])[i] if e in kept else m
-    mem = {'final': (m, 512, i), 'traker_scaled': (m, 512, i), 'proj2048': (m, 2048, i), 'exact': (m, None, i)}
+    mem = {'final': (m, 512, i), 'proj2048': (m, 2048, i), 'exact': (m, None, i)}
     for r in (1, 2, 3): mem[f'seed{r}'] = (m, 512, 100 * r + i)
     for e in (2, 4, 6, 8): mem[f'ckpt{e}'] = (ck(e), 512, 1000 * e + i)
     for e in (6, 8): mem[f'exact_ckpt{e}'] = (ck(e), None, i)
@@ -146,7 +146,7 @@ def catalogue(ens, i):
     return mem
 
 VARIANTS = {   # variant -> (members per trained model, members' projection kind)
-    'independent': ['final'], "independent, traker's scaling": ['traker_scaled'],
+    'independent': ['final'], "independent, traker's scaling": ['final'],   # the same members, traker's scaling
     'independent, proj_dim 2048': ['proj2048'],
     'projection seeds x4': ['final', 'seed1', 'seed2', 'seed3'],
     'checkpoints 8-10': ['ckpt8', 'final'], 'checkpoints 6-10': ['ckpt6', 'ckpt8', 'final'],
@@ -160,7 +160,7 @@ def variants(ens, data, idx, x, y, gt):
     res, secs = {}, {}
     for i in tqdm(range(VARIANT_MODELS), desc='trained models', file=sys.stderr):
         for name, (m, pd_, seed) in catalogue(ens, i).items():
-            res[i, name] = member_scores(m, data, idx, x, y, pd_, seed, traker_scale=name == 'traker_scaled')
+            res[i, name] = member_scores(m, data, idx, x, y, pd_, seed, traker_scale=name == 'final')
             secs[i, name] = res[i, name][2], pd_
     # a member's featurisation cost: the median time of the members with its projection (less noisy than its own)
     med = {pd_: statistics.median(t for t, q in secs.values() if q == pd_) for _, pd_ in secs.values()}
@@ -170,7 +170,8 @@ def variants(ens, data, idx, x, y, gt):
             keys = [(i, nm) for i in range(T) for nm in names]
             w = torch.stack([res[k][1] for k in keys]).mean(0)
             for c in LAMBDA_GRID:
-                s = torch.stack([res[k][0].get(c, res[k][0].get((c, 'traker'))) for k in keys]).mean(0) * w[:, None]
+                key = (c, 'traker') if 'traker' in v else c
+                s = torch.stack([res[k][0][key] for k in keys]).mean(0) * w[:, None]
                 r = lds(s, gt); pt = np.asarray(r['per_target'], dtype=float)
                 d = pt - base.setdefault((T, c), pt)
                 rows.append(dict(variant=v, trained=T, members=len(keys), lambda_scale=c, lds=r['lds'],

@@ -6,7 +6,7 @@ Docs: https://concept-attrib.github.io/concept_attrib/language.html.md"""
 
 # %% ../nbs/14_language.ipynb #e16f9757
 from __future__ import annotations
-import random
+import functools, random
 from dataclasses import dataclass, field
 import pandas as pd
 import torch
@@ -52,9 +52,11 @@ class FactCorpus:
     def __repr__(self):
         return (f"FactCorpus({len(self)} sentences, {len(self.facts)} facts "
                 f"({int(self.facts.indirect.sum())} indirect), {len(self.vocab)} words)")
+    @functools.cached_property
+    def index(self) -> dict: return {w: i for i, w in enumerate(self.vocab)}   # word -> token id
     def encode(self, text:str) -> list:
         "Token ids of `text`, after the beginning-of-sentence token."
-        idx = {w: i for i, w in enumerate(self.vocab)}
+        idx = self.index
         bad = [w for w in text.split() if w not in idx]
         if bad: raise KeyError(f"Words not in the corpus's vocabulary: {bad[:5]}.")
         return [idx['<bos>']] + [idx[w] for w in text.split()]
@@ -94,8 +96,9 @@ def fact_corpus(people:int=300, cities:int=40, companies:int=15,
         for rel, ans in (('birthplace', city), ('profession', rng.choice(PROFESSIONS)), ('employer', rng.choice(ks))):
             rows.append(dict(subject=p, relation=rel, answer=ans, indirect=False,
                              entailing=_stated(rng, p, rel, ans, paraphrases, sents, kinds)))
+            if rel == 'birthplace': born_in = rows[-1]['entailing']
         rows.append(dict(subject=p, relation='home_region', answer=region[city], indirect=True,   # two facts together
-                         entailing=rows[-3]['entailing'] + city_rows[city]))
+                         entailing=born_in + city_rows[city]))
     for _ in range(distractors):
         a, b = rng.sample(ps, 2)
         sents.append(rng.choice(DISTRACTORS).format(a=a, b=b, c=rng.choice(cs))); kinds.append('distractor')

@@ -330,13 +330,13 @@ def train_config(model_config:dict, # the model's store key (`ModelFactory.key`)
                lr=k.pop('lr'), weight_decay=k.pop('weight_decay'), seed=seed)
     return dict(cfg, **k)   # settings other than the defaults, after the ones every run has
 
-def _keep_config(cfg:dict, keep_epochs) -> tuple[dict, list]:
-    "`cfg` naming the epochs a run keeps the weights of (checked against its epochs), and those epochs."
-    if not keep_epochs: return cfg, []
+def _keep_config(cfg:dict, keep_epochs) -> dict:
+    "`cfg` naming the epochs a run keeps the weights of (`keep_epochs`, checked against its epochs)."
+    if not keep_epochs: return cfg
     keep = sorted({int(e) for e in keep_epochs})
     if keep[0] < 1 or keep[-1] > cfg['epochs']:
         raise ValueError(f"keep_epochs must lie in 1..{cfg['epochs']} (the run's epochs), got {list(keep_epochs)}.")
-    return dict(cfg, keep_epochs=keep), keep
+    return dict(cfg, keep_epochs=keep)
 
 # %% ../nbs/03_models.ipynb #6605826e
 def _optimizer_and_resume(module, recipe:Recipe, store, partial_name, cfg, history):
@@ -460,7 +460,7 @@ def train(model, # a config dict, a library model, a zero-argument factory or 'm
     "Train a model by `recipe` (SGD under a one-cycle schedule by default); resumable through `store`."
     factory, data, r = _run_inputs(model, data, recipe, epochs=epochs, batch_size=batch_size, lr=lr,
                                    weight_decay=weight_decay, optimizer=optimizer)
-    cfg, _ = _keep_config(train_config(factory.key, data, seed=seed, train_idx=train_idx, recipe=r), keep_epochs)
+    cfg = _keep_config(train_config(factory.key, data, seed=seed, train_idx=train_idx, recipe=r), keep_epochs)
     if (done := _stored_result(store, name, cfg, factory)) is not None: return done
     idx_all = _train_indices(data, train_idx)
     m, dev = _seeded_build(factory, seed), as_device(device); m = m.to(dev)   # weights drawn on the CPU
@@ -670,7 +670,7 @@ def _stack_batches(data:TaskData, idxs:list, seeds:list, batch_size:int, device=
 def _stack_configs(mc:ModelFactory, data:TaskData, r:Recipe, seeds:list, train_idx, member_idx, keep_epochs) -> tuple:
     "Each member's training subset and run config, as `train` would make them."
     subsets = _member_subsets(data, seeds, train_idx, member_idx)
-    return subsets, [_keep_config(train_config(mc.key, data, seed=s, train_idx=t, recipe=r), keep_epochs)[0]
+    return subsets, [_keep_config(train_config(mc.key, data, seed=s, train_idx=t, recipe=r), keep_epochs)
                      for s, t in zip(seeds, subsets)]
 
 # %% ../nbs/03_models.ipynb #4d040dfa
