@@ -68,3 +68,4 @@ bench: $(STAMP) system
 	$(PY) bench/bench_backprop.py
 	$(PY) bench/bench_chess.py
 	$(PY) bench/bench_scale.py
+	$(PY) bench/bench_language.py

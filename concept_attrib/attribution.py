@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.nn.attention import sdpa_kernel, SDPBackend
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 import trak.traker as _traker_module
@@ -23,10 +24,11 @@ from .parallel import run_jobs, job_gpus
 from .core import (ArtifactStore, Explorer, fig_png, resolve_layers, content_hash, model_fingerprint,
                                  derive_seed, seed_generator, as_device)
 from .probes import LinearProbe, concept_features, layer_probes, layer_features
-from .outputs import Output, TaskMargin, Prediction, ProbeOutput, as_output, output_values
+from .outputs import (Output, TaskMargin, Prediction, ProbeOutput, as_output, output_values,
+                                    SequenceMargin)
 from .core import config_hash, spearman
-from .data import as_data, Examples
-from .models import ModelFactory, as_recipe, RETRAIN_RECIPE, Recipe
+from .data import as_data, Examples, as_inputs
+from .models import ModelFactory, as_recipe, RETRAIN_RECIPE, Recipe, default_stack
 
 # %% auto #0
 __all__ = ['PROJECTORS', 'LAMBDA_SCALE', 'DUAL_MAX_BYTES', 'TrakOutput', 'SparseProjector', 'AttributionError', 'ExactGradients',
@@ -195,8 +197,10 @@ class _KeepOutputGradients(FunctionalGradientComputer):
         def f(free, buffers, *b): return out_fn(model, {**fixed, **free}, buffers, *b)
         per_example = torch.func.vmap(torch.func.grad_and_value(f, argnums=0),
                                       in_dims=(None, None, *([0] * len(batch))), randomness='different')
-        grads, out = per_example(free, self.func_buffers, *batch)
-        keep = not self.modelout_fn.scoring and isinstance(self.modelout_fn.train, TaskMargin)
+        # vmap has no batching rule for the fused attention kernels (it would loop over the examples): the math one
+        with sdpa_kernel(SDPBackend.MATH): grads, out = per_example(free, self.func_buffers, *batch)
+        # a margin log(p / (1 - p)) gives the loss term 1 - p = sigmoid(-margin) from the outputs at hand
+        keep = not self.modelout_fn.scoring and isinstance(self.modelout_fn.train, (TaskMargin, SequenceMargin))
         self._last = (batch[0], out.detach()) if keep else None
         return grads
 
@@ -457,7 +461,7 @@ def _targets(self:TRAK, x, y, probe, output) -> tuple:
     given = output if output is not None else probe
     out = as_output(given) if given is not None else self.output.train
     if isinstance(out, ProbeOutput): resolve_layers(self.model, out.layer)
-    x = torch.as_tensor(x).float()
+    x = as_inputs(x)
     dt = self.examples.label_dtype
     y = torch.zeros(len(x), dtype=dt) if y is None else torch.as_tensor(y).to(dt)
     if len(x) != len(y) or len(x) == 0:
@@ -661,7 +665,7 @@ def lds_ground_truth(model, # what to retrain: a model, config, factory or 'modu
                      alpha:float=0.5, # the share of the training examples each subset keeps
                      seed:int=0,
                      epochs:int|None=None, batch_size:int|None=None, # override `recipe`'s
-                     stack:int=8, # models retrained together in one job (`train_stacked`)
+                     stack:int|None=None, # models retrained together in one job (`train_stacked`); None: default_stack
                      retrainings:int=1, # retrainings of each subset with other seeds: averaged; measure seed noise
                      store:ArtifactStore|None=None, progress:bool=True,
                      backend:str='local', workers:int=1, ray_address:str|None=None, # how the stacks run (`run_jobs`)
@@ -677,7 +681,7 @@ def lds_ground_truth(model, # what to retrain: a model, config, factory or 'modu
     data = as_data(data)
     train_idx = torch.as_tensor(np.asarray(train_idx), dtype=torch.long); n = len(train_idx)
     store = store or ArtifactStore()
-    mc = ModelFactory(model)
+    mc = ModelFactory(model); stack = default_stack(mc) if stack is None else stack
     cfg = dict(model=mc.key, data=data.name, train=_ids_hash(train_idx), m=m, alpha=alpha, seed=seed,
                retrainings=retrainings, epochs=r.epochs, batch_size=r.batch_size, train_kw=train_kw,
                targets=content_hash(torch.as_tensor(x).float(), torch.as_tensor(y).long()), output=out.key())

@@ -6,7 +6,7 @@ Docs: https://concept-attrib.github.io/concept_attrib/components.html.md"""
 
 # %% ../nbs/08_components.ipynb #a2050b2e
 from __future__ import annotations
-import contextlib, math
+import contextlib, inspect, math
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
@@ -109,11 +109,13 @@ def _unit_hook(keep, bias, kind):
     return hook
 
 # %% ../nbs/08_components.ipynb #c0a1d4cd
+_MHA_ARGS = inspect.signature(nn.MultiheadAttention.forward)
+
 def _mha_hook(keep):
     "Forward hook of an `nn.MultiheadAttention`: recompute it with each row's head outputs scaled by `keep`."
     def hook(m, args, kwargs, out):
-        names = ('query', 'key', 'value')
-        q, k, v = [args[i] if i < len(args) else kwargs[n] for i, n in enumerate(names)]
+        a = _MHA_ARGS.bind(m, *args, **kwargs).arguments   # masks passed by position or by name
+        q, k, v = a['query'], a['key'], a['value']
         if not m._qkv_same_embed_dim or m.in_proj_weight is None:
             raise NotImplementedError("Head ablation supports MultiheadAttention with one packed input projection.")
         if not m.batch_first: q, k, v = (t.transpose(0, 1) for t in (q, k, v))
@@ -121,14 +123,14 @@ def _mha_hook(keep):
         wq, wk, wv = m.in_proj_weight.chunk(3)
         bq, bk, bv = m.in_proj_bias.chunk(3) if m.in_proj_bias is not None else (None,) * 3
         split = lambda t, w, b: F.linear(t, w, b).view(B, -1, H, E // H).transpose(1, 2)
-        mask, kpm = kwargs.get('attn_mask'), kwargs.get('key_padding_mask')
+        mask, kpm = a.get('attn_mask'), a.get('key_padding_mask')
         # MultiheadAttention's boolean masks say True = masked; scaled_dot_product_attention's say True = attends
         if mask is not None and mask.dtype == torch.bool: mask = ~mask
         if kpm is not None:
             kpm = (~kpm if kpm.dtype == torch.bool else kpm).view(B, 1, 1, -1)
             mask = kpm if mask is None else (mask & kpm if mask.dtype == torch.bool else mask + kpm)
         o = F.scaled_dot_product_attention(split(q, wq, bq), split(k, wk, bk), split(v, wv, bv), attn_mask=mask,
-                                           is_causal=bool(kwargs.get('is_causal', False)) and mask is None)
+                                           is_causal=bool(a.get('is_causal', False)) and mask is None)
         o = m.out_proj((o * keep.view(B, H, 1, 1)).transpose(1, 2).reshape(B, L, E))
         if not m.batch_first: o = o.transpose(0, 1)
         return (o, out[1]) if isinstance(out, tuple) else o

@@ -20,11 +20,11 @@ from fastcore.basics import patch
 __all__ = ['DEBIAN_FASHION_MNIST', 'FASHION_CLASSES', 'LOADERS', 'CALIFORNIA_FEATURES', 'CALIFORNIA_TARGET', 'FOOTWEAR_CLASSES',
            'LOOPY_DIGITS', 'CONCEPTS', 'CORNERS', 'data_home', 'Split', 'TaskData', 'register_loader', 'DataError',
            'check_finite', 'check_lengths', 'read_idx', 'load_fashion_mnist', 'fashion_mnist_rgb32', 'as_picture',
-           'show_images', 'as_data', 'Examples', 'StreamedInputs', 'load_mnist5k', 'load_california_housing',
-           'california_split', 'load_digits8', 'footwear', 'high_freq_share', 'high_low_frequency', 'concept_by_class',
-           'class_only_accuracy', 'brightness_share', 'loopiness', 'bedrooms_per_person', 'rooms_per_person',
-           'ConceptData', 'Concept', 'register_concept', 'concept_dataset', 'checkerboard', 'stamp', 'PlantedData',
-           'plant_pattern']
+           'show_images', 'as_inputs', 'as_data', 'Examples', 'StreamedInputs', 'load_mnist5k',
+           'load_california_housing', 'california_split', 'load_digits8', 'footwear', 'high_freq_share',
+           'high_low_frequency', 'concept_by_class', 'class_only_accuracy', 'brightness_share', 'loopiness',
+           'bedrooms_per_person', 'rooms_per_person', 'ConceptData', 'Concept', 'register_concept', 'concept_dataset',
+           'checkerboard', 'stamp', 'PlantedData', 'plant_pattern']
 
 # %% ../nbs/01_data.ipynb #b347e8d7
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
@@ -208,6 +208,13 @@ def show_images(x:torch.Tensor, # (N, 1, H, W) grey, (N, 3, H, W) RGB or (N, H, 
     fig.tight_layout()
     return fig
 
+# %% ../nbs/01_data.ipynb #e2470f15
+def as_inputs(x) -> torch.Tensor:
+    "Inputs as every method takes them: floats as they are, token ids (int64, int32) as int64, the rest as float."
+    x = torch.as_tensor(x)
+    if x.is_floating_point(): return x
+    return x.long() if x.dtype in (torch.int64, torch.int32) else x.float()
+
 # %% ../nbs/01_data.ipynb #7278a747
 _READ = weakref.WeakKeyDictionary()   # torch dataset -> its Split, read once
 
@@ -224,7 +231,7 @@ def _as_split(part, what:str) -> Split:
         xs, ys = zip(*(part[i] for i in range(len(part))))
         x = torch.stack([torch.as_tensor(v) for v in xs])
         y = torch.as_tensor(np.asarray([np.asarray(v) for v in ys]))
-        s = Split(x.float() if not x.is_floating_point() else x, y.long() if not y.is_floating_point() else y)
+        s = Split(as_inputs(x), y.long() if not y.is_floating_point() else y)
         check_finite(s.x, f"the {what} inputs"); check_lengths(s.x, s.y, f"the {what} split")
         try: _READ[part] = s
         except TypeError: pass
@@ -233,7 +240,7 @@ def _as_split(part, what:str) -> Split:
         raise DataError(f"The {what} part must be a torch Dataset of (input, label) pairs or an (x, y) pair "
                         f"of tensors, not {type(part).__name__}.")
     check_lengths(x, y, f"the {what} split"); check_finite(x, f"the {what} inputs")
-    return Split(x if x.is_floating_point() else x.float(), y if y.is_floating_point() else y.long())
+    return Split(as_inputs(x), y if y.is_floating_point() else y.long())
 
 # %% ../nbs/01_data.ipynb #d0ada5a1
 def as_data(data, # a `TaskData`, or (train, test): torch datasets of (input, label) pairs, or (x, y) tensor pairs
@@ -297,7 +304,7 @@ def _as_example(item, what:str) -> tuple:
     if not (isinstance(item, (tuple, list)) and len(item) == 2):
         raise DataError(f"{what} is a {type(item).__name__}, not an (input, label) pair.")
     x, y = torch.as_tensor(item[0]), torch.as_tensor(np.asarray(item[1]))
-    return (x if x.is_floating_point() else x.float()), (y if y.is_floating_point() else y.long())
+    return as_inputs(x), (y if y.is_floating_point() else y.long())
 
 @patch
 def _item(self:Examples, pos:int) -> tuple:

@@ -6,13 +6,21 @@ Docs: https://concept-attrib.github.io/concept_attrib/language.html.md"""
 
 # %% ../nbs/14_language.ipynb #e16f9757
 from __future__ import annotations
-import functools, random
+import functools, logging, random
+import numpy as np
 from dataclasses import dataclass, field
 import pandas as pd
 import torch
+from .core import config_hash
+from .data import TaskData, Split
+from .models import IGNORE, Recipe
+from torch import nn
+from .outputs import NextTokenMargin, margin
 
 # %% auto #0
-__all__ = ['TEMPLATES', 'QUERIES', 'DISTRACTORS', 'PROFESSIONS', 'REGIONS', 'FactCorpus', 'fact_corpus']
+__all__ = ['TEMPLATES', 'QUERIES', 'DISTRACTORS', 'PROFESSIONS', 'REGIONS', 'LM_RECIPE', 'REMOVALS', 'FactCorpus', 'fact_corpus',
+           'queries', 'lm_data', 'answer_scores', 'statements', 'bm25_scores', 'fact_tracing', 'removal_sets',
+           'removal_experiment', 'removal_effects', 'FactTracingExplorer']
 
 # %% ../nbs/14_language.ipynb #207d3781
 TEMPLATES = {   # relation -> paraphrases; {s}: the subject, {o}: the answer (one word, the sentence's last)
@@ -23,6 +31,8 @@ TEMPLATES = {   # relation -> paraphrases; {s}: the subject, {o}: the answer (on
     'employer': ['{s} is employed by {o} .', '{s} has a job at {o} .', 'the employer of {s} is {o} .',
                  '{s} draws a salary from {o} .'],
     'region': ['{s} lies in the {o} .', 'the city of {s} is in the {o} .', '{s} is a city of the {o} .'],
+    'home_region': ['{s} grew up in the {o} .', 'the childhood of {s} was spent in the {o} .',
+                    '{s} spent the early years in the {o} .'],
 }
 QUERIES = {'birthplace': '{s} was born in', 'profession': '{s} works as a', 'employer': '{s} is employed by',
            'region': '{s} lies in the', 'home_region': '{s} grew up in the'}   # the prompt; the answer comes next
@@ -48,6 +58,7 @@ class FactCorpus:
     kinds: list               # each sentence's relation, or 'distractor'
     facts: pd.DataFrame       # a row per fact: subject, relation, answer, query, entailing (sentences), indirect
     vocab: list = field(default_factory=list)
+    config: dict = field(default_factory=dict)   # the settings it was generated with
     def __len__(self): return len(self.sentences)
     def __repr__(self):
         return (f"FactCorpus({len(self)} sentences, {len(self.facts)} facts "
@@ -75,34 +86,201 @@ def _stated(rng, subject:str, relation:str, answer:str, k:int, sents:list, kinds
     for t in rng.sample(TEMPLATES[relation], k): sents.append(t.format(s=subject, o=answer)); kinds.append(relation)
     return list(range(start, len(sents)))
 
+def _person(rng, p:str, cs:list, ks:list, region:dict, city_rows:dict, k:int, home_stated:float, sents, kinds):
+    "A person's facts as rows: birthplace, profession and employer stated, the home region stated or only implied."
+    city, rows = rng.choice(cs), []
+    for rel, ans in (('birthplace', city), ('profession', rng.choice(PROFESSIONS)), ('employer', rng.choice(ks))):
+        rows.append(dict(subject=p, relation=rel, answer=ans, indirect=False, two_hop=[],
+                         entailing=_stated(rng, p, rel, ans, k, sents, kinds)))
+    two_hop = rows[0]['entailing'] + city_rows[city]     # where the person was born, and where that city lies
+    stated = rng.random() < home_stated
+    own = _stated(rng, p, 'home_region', region[city], min(k, 3), sents, kinds) if stated else []
+    rows.append(dict(subject=p, relation='home_region', answer=region[city], indirect=not stated, two_hop=two_hop,
+                     entailing=own or two_hop))
+    return rows
+
+# %% ../nbs/14_language.ipynb #4dba7500
 def fact_corpus(people:int=300, cities:int=40, companies:int=15,
                 paraphrases:int=3, # sentences stating each fact (each in a different paraphrase)
                 distractors:int=300, # sentences naming people and a city without stating a fact
+                home_stated:float=0.5, # share of people whose home region is stated; the others' only follows
                 seed:int=0) -> FactCorpus:
-    "A corpus of made-up people (birthplace, profession, employer) and cities (region), with known entailment."
+    "A corpus of made-up people (birthplace, profession, employer, home region) and cities (region), entailment known."
     top = min(len(t) for t in TEMPLATES.values())
     if not 1 <= paraphrases <= top: raise ValueError(f"paraphrases must lie in 1..{top} (the fewest templates).")
-    if min(people, cities, companies) < 1 or distractors < 0:
-        raise ValueError("people, cities and companies must be at least 1, distractors at least 0.")
+    if min(people, cities, companies) < 1 or distractors < 0 or not 0 <= home_stated <= 1:
+        raise ValueError("people, cities and companies must be at least 1, distractors at least 0, home_stated "
+                         "a share in [0, 1].")
     rng, taken = random.Random(seed), set()
     ps, cs, ks = _names(rng, people, 3, taken), _names(rng, cities, 2, taken), _names(rng, companies, 2, taken)
     sents, kinds, rows = [], [], []
     region = {c: REGIONS[i % len(REGIONS)] for i, c in enumerate(cs)}
-    for c in cs: rows.append(dict(subject=c, relation='region', answer=region[c], indirect=False,
+    for c in cs: rows.append(dict(subject=c, relation='region', answer=region[c], indirect=False, two_hop=[],
                                   entailing=_stated(rng, c, 'region', region[c], min(paraphrases, 3), sents, kinds)))
     city_rows = {r['subject']: r['entailing'] for r in rows}
-    for p in ps:
-        city = rng.choice(cs)
-        for rel, ans in (('birthplace', city), ('profession', rng.choice(PROFESSIONS)), ('employer', rng.choice(ks))):
-            rows.append(dict(subject=p, relation=rel, answer=ans, indirect=False,
-                             entailing=_stated(rng, p, rel, ans, paraphrases, sents, kinds)))
-            if rel == 'birthplace': born_in = rows[-1]['entailing']
-        rows.append(dict(subject=p, relation='home_region', answer=region[city], indirect=True,   # two facts together
-                         entailing=born_in + city_rows[city]))
+    for p in ps: rows += _person(rng, p, cs, ks, region, city_rows, paraphrases, home_stated, sents, kinds)
     for _ in range(distractors):
         a, b = rng.sample(ps, 2)
         sents.append(rng.choice(DISTRACTORS).format(a=a, b=b, c=rng.choice(cs))); kinds.append('distractor')
     facts = pd.DataFrame(rows)
     facts.insert(3, 'query', [QUERIES[r].format(s=s) for s, r in zip(facts.subject, facts.relation)])
     vocab = ['<pad>', '<bos>'] + sorted({w for s in sents + list(facts['query']) for w in s.split()})
-    return FactCorpus(sents, kinds, facts, vocab)
+    cfg = dict(people=people, cities=cities, companies=companies, paraphrases=paraphrases, distractors=distractors,
+               home_stated=home_stated, seed=seed)
+    return FactCorpus(sents, kinds, facts, vocab, cfg)
+
+# %% ../nbs/14_language.ipynb #844aa037
+def _padded(rows:list, width:int) -> torch.Tensor: return torch.tensor([r + [0] * (width - len(r)) for r in rows])
+
+def queries(corpus:FactCorpus, facts=None) -> tuple:
+    "Prompts (N, T) right-padded with '<pad>' as wide as the training inputs, and answer tokens (N,), of `facts`."
+    f = corpus.facts if facts is None else facts      # rows of `corpus.facts`; default all
+    enc = [corpus.encode(q) for q in f['query']]
+    width = max(len(e) for e in [corpus.encode(s) for s in corpus.sentences]) - 1
+    return _padded(enc, width), torch.tensor([corpus.index[a] for a in f['answer']])
+
+def lm_data(corpus:FactCorpus) -> TaskData:
+    "Training sentences as next-token examples; the test split the facts' queries with only the answer counted."
+    ids = corpus.tokens()
+    x, y = ids[:, :-1], ids[:, 1:].masked_fill(ids[:, 1:] == 0, IGNORE)
+    qx, qy = queries(corpus)
+    n, T, lengths = len(qx), x.shape[1], (qx != 0).sum(1)
+    if lengths.max() >= T: raise ValueError("A query is as long as the longest training sentence; shorten it.")
+    tx = qx.clone(); tx[torch.arange(n), lengths] = qy                        # the answer follows the query ...
+    ty = torch.full((n, T), IGNORE); ty[torch.arange(n), lengths - 1] = qy   # ... and only it is counted
+    return TaskData(f"facts-{config_hash(corpus.config)[:8]}", Split(x, y), Split(tx, ty), list(corpus.vocab),
+                    f"fact_corpus({corpus.config})")
+
+LM_RECIPE = Recipe(epochs=20, batch_size=64, lr=1e-2, optimizer='adam', weight_decay=0.01)   # `CausalLM` on a corpus
+
+# %% ../nbs/14_language.ipynb #6f4fe519
+def answer_scores(model:nn.Module, x:torch.Tensor, y:torch.Tensor) -> pd.DataFrame:
+    "For prompts `x` and answers `y`: whether the answer is the top next token, its log-probability and its margin."
+    with torch.no_grad():
+        logits = NextTokenMargin().logits(model.eval(), x)
+    logp = logits.log_softmax(-1).gather(-1, y[:, None])[:, 0]
+    return pd.DataFrame(dict(correct=(logits.argmax(-1) == y).numpy(), logprob=logp.numpy(),
+                             margin=margin(logits, y).numpy()))
+
+# %% ../nbs/14_language.ipynb #dc84ec57
+def statements(corpus:FactCorpus, facts=None) -> list:
+    "Each fact as one sentence: its query and its answer."
+    f = corpus.facts if facts is None else facts
+    return [f"{q} {a}" for q, a in zip(f['query'], f['answer'])]
+
+def bm25_scores(corpus:FactCorpus, facts=None) -> torch.Tensor:
+    "BM25 (`bm25s`) of every training sentence against each fact's statement: (n_train, n_facts)."
+    import bm25s
+    logging.getLogger('bm25s').setLevel(logging.WARNING)   # it reports every index it builds
+    r = bm25s.BM25()
+    r.index(bm25s.tokenize(corpus.sentences, show_progress=False), show_progress=False)
+    qs = bm25s.tokenize(statements(corpus, facts), return_ids=False, show_progress=False)
+    return torch.stack([torch.as_tensor(r.get_scores(q)) for q in qs], 1).float()
+
+def fact_tracing(scores:torch.Tensor, # (n_train, n_facts): higher = more responsible for the fact
+                 facts:pd.DataFrame, # the facts scored, rows of `FactCorpus.facts`
+                 k:int|None=None # precision at k; None: each fact's number of entailing sentences
+                ) -> pd.DataFrame:
+    "Per fact: the rank of its first entailing sentence, its reciprocal, and the precision at k of the ranking."
+    scores = torch.as_tensor(scores)
+    if scores.ndim != 2 or scores.shape[1] != len(facts):
+        raise ValueError(f"Scores must be (n_train, {len(facts)} facts); got {tuple(scores.shape)}.")
+    rows = []
+    for j, ent in enumerate(facts['entailing']):
+        order = torch.argsort(scores[:, j], descending=True, stable=True)
+        rank = torch.empty_like(order); rank[order] = torch.arange(len(order))
+        kk = k or len(ent)
+        first = int(rank[torch.as_tensor(ent)].min()) + 1
+        rows.append(dict(first_rank=first, rr=1 / first,
+                         precision=len(set(order[:kk].tolist()) & set(ent)) / kk))
+    return pd.DataFrame(rows, index=facts.index)
+
+# %% ../nbs/14_language.ipynb #9de99c36
+REMOVALS = ('trak', 'oracle', 'random')
+
+def removal_sets(corpus:FactCorpus, facts:pd.DataFrame,
+                 scores:torch.Tensor, # (n_train, n_facts): TRAK's scores of the sentences for each fact
+                 k:int, seed:int=0) -> dict:
+    "Each strategy's k sentences to remove per fact: TRAK's top k, the top-k entailing by BM25, or k at random."
+    small = int(facts['entailing'].map(len).min())
+    if not 1 <= k < small:
+        raise ValueError(f"k must lie in 1..{small - 1}: below every fact's number of entailing sentences ({small}), "
+                         "since removing them all erases a made-up fact by construction.")
+    scores, lexical = torch.as_tensor(scores), bm25_scores(corpus, facts)
+    rng, out = np.random.default_rng(seed), {s: [] for s in REMOVALS}
+    for j, ent in enumerate(facts['entailing']):
+        out['trak'].append(torch.argsort(scores[:, j], descending=True, stable=True)[:k].tolist())
+        by_bm25 = sorted(ent, key=lambda i: (-float(lexical[i, j]), i))
+        out['oracle'].append(by_bm25[:k])
+        out['random'].append(rng.choice(len(corpus), k, replace=False).tolist())
+    return out
+
+# %% ../nbs/14_language.ipynb #d9804166
+def removal_experiment(model, # what to retrain: a config, factory or library model (`ModelFactory`)
+                       data, corpus:FactCorpus, facts:pd.DataFrame,
+                       removals:dict, # strategy -> per fact, the sentences to remove (`removal_sets`)
+                       seeds:int=4, seed:int=0, # retrainings per strategy, with seeds seed, seed + 1, ...
+                       recipe=None, store=None, name:str='lm', workers:int=1, progress:bool=True) -> pd.DataFrame:
+    "Retrain without each strategy's sentences (all facts' at once) and on the full corpus; each fact's answer scores."
+    from concept_attrib.models import train_ensemble
+    qx, qy = queries(corpus, facts); n, parts = len(corpus), []
+    for strategy in ['none', *removals]:
+        gone = sorted({i for s in removals.get(strategy, []) for i in s})
+        keep = None if strategy == 'none' else np.setdiff1d(np.arange(n), gone)
+        ens = train_ensemble(model, data, members=seeds, seed=seed, train_idx=keep, recipe=recipe, store=store,
+                             name=name, workers=workers, progress=progress)
+        for s, m in enumerate(ens.models):
+            parts.append(answer_scores(m, qx, qy).assign(strategy=strategy, seed=seed + s, removed=len(gone),
+                                                         fact=facts.index, relation=facts['relation'].values))
+    return pd.concat(parts, ignore_index=True)
+
+# %% ../nbs/14_language.ipynb #b7a71076
+def removal_effects(runs:pd.DataFrame, # `removal_experiment`'s table
+                    baseline:str='oracle', z:float=1.96) -> pd.DataFrame:
+    "Per strategy: accuracy and log-probability, their drop from the full corpus, and the difference from `baseline`."
+    per = runs.groupby(['strategy', 'fact'])[['correct', 'logprob']].mean().unstack('strategy')   # seeds averaged
+    rows = []
+    for s in [c for c in per['correct'].columns if c != 'none']:
+        row = dict(strategy=s, removed=int(runs.loc[runs.strategy == s, 'removed'].iloc[0]))
+        for what in ('correct', 'logprob'):
+            drop = per[what]['none'] - per[what][s]
+            diff = drop - (per[what]['none'] - per[what][baseline])
+            half = lambda v: z * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float('nan')
+            key = 'accuracy' if what == 'correct' else what
+            row.update({key: per[what][s].mean(), f'{key}_drop': drop.mean(), f'{key}_drop_ci': half(drop),
+                        f'{key}_drop_minus_{baseline}': diff.mean(), f'{key}_drop_minus_{baseline}_ci': half(diff)})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index('strategy')
+
+# %% ../nbs/14_language.ipynb #3c1dbc3e
+from .core import Explorer
+import html
+
+class FactTracingExplorer(Explorer):
+    "Pick a fact: its top-scored training sentences, entailing ones marked, and the ranks of all its entailing ones."
+    def __init__(self, corpus:FactCorpus, scores:torch.Tensor, # (n_train, n_facts), e.g. TRAK's
+                 facts:pd.DataFrame, # the facts scored (rows of `corpus.facts`), in the columns' order
+                 top:int=10):
+        import ipywidgets as W
+        scores = torch.as_tensor(scores)
+        if scores.shape != (len(corpus), len(facts)):
+            raise ValueError(f"Scores must be (n_train, n_facts) = {(len(corpus), len(facts))}; "
+                             f"got {tuple(scores.shape)}.")
+        self.corpus, self.scores, self.facts = corpus, scores, facts
+        names = [(s, j) for j, s in enumerate(statements(corpus, facts))]
+        controls = dict(fact=W.Dropdown(options=names, value=0, description='fact'),
+                        top=W.IntSlider(top, 3, 30, description='top'))
+        self.table, self.state = W.HTML(), {}
+        super().__init__(controls, [self.table])
+        self.refresh()
+
+    def render(self, fact, top):
+        order = torch.argsort(self.scores[:, fact], descending=True, stable=True)
+        ent = set(self.facts['entailing'].iloc[fact])
+        rank = {int(i): r + 1 for r, i in enumerate(order.tolist()) if int(i) in ent}
+        rows = [dict(rank=r + 1, sentence=self.corpus.sentences[i], kind=self.corpus.kinds[i],
+                     score=float(self.scores[i, fact]), entailing='yes' if i in ent else '')
+                for r, i in enumerate(order[:top].tolist())]
+        self.state = dict(fact=fact, top=[r['sentence'] for r in rows], entailing_ranks=sorted(rank.values()))
+        self.table.value = (f"<b>{html.escape(statements(self.corpus, self.facts.iloc[[fact]])[0])}</b>: entailing "
+                            f"sentences at ranks {sorted(rank.values())}" + pd.DataFrame(rows).to_html(index=False))

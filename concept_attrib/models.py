@@ -20,10 +20,11 @@ from .parallel import run_jobs, Portable, _data_check, job_gpus
 from .data import TaskData, Split, DataError, check_lengths, as_data
 
 # %% auto #0
-__all__ = ['MODELS', 'SCHEDULES', 'OPTIMIZERS', 'RETRAIN_RECIPE', 'STACK_MAX_PARAMS', 'register_model', 'build_model',
-           'BasicBlock', 'SmallResNet', 'ResNet18Small', 'TabularMLP', 'ConvAutoencoder', 'ModelFactory', 'TrainResult',
-           'Recipe', 'as_recipe', 'evaluate', 'train_config', 'train', 'reconstruction_data', 'GroupedLinear',
-           'StackedModels', 'train_stacked', 'default_stack', 'Ensemble', 'train_ensemble']
+__all__ = ['MODELS', 'SCHEDULES', 'OPTIMIZERS', 'RETRAIN_RECIPE', 'IGNORE', 'STACK_MAX_PARAMS', 'register_model', 'build_model',
+           'BasicBlock', 'SmallResNet', 'ResNet18Small', 'TabularMLP', 'ConvAutoencoder', 'TransformerBlock',
+           'CausalLM', 'ModelFactory', 'TrainResult', 'Recipe', 'as_recipe', 'evaluate', 'train_config', 'train',
+           'reconstruction_data', 'GroupedLinear', 'StackedModels', 'train_stacked', 'default_stack', 'Ensemble',
+           'train_ensemble']
 
 # %% ../nbs/03_models.ipynb #9dffece1
 MODELS = {}
@@ -134,6 +135,38 @@ class ConvAutoencoder(nn.Module):
     def encode(self, x): return self.encoder(x)
     def decode(self, z): return self.decoder(z)
     def forward(self, x): return self.decode(self.encode(x))
+
+# %% ../nbs/03_models.ipynb #930c4496
+class TransformerBlock(nn.Module):
+    "A pre-norm transformer block: causal self-attention (`nn.MultiheadAttention`) and a GELU MLP, each residual."
+    def __init__(self, d:int, heads:int, mlp:int):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(d, mlp), nn.GELU(), nn.Linear(mlp, d))
+    def forward(self, x, mask):
+        h = self.ln1(x)
+        x = x + self.attn(h, h, h, None, False, mask)[0]   # key_padding_mask, need_weights, attn_mask
+        return x + self.mlp(self.ln2(x))
+
+@register_model
+class CausalLM(nn.Module):
+    "A small decoder-only transformer over word tokens: (B, T) token ids -> (B, T, vocab) next-token logits."
+    def __init__(self, vocab:int, d:int=64, heads:int=4, layers:int=2, max_len:int=32, mlp:int|None=None):
+        super().__init__()
+        self.config = dict(arch='CausalLM', vocab=vocab, d=d, heads=heads, layers=layers, max_len=max_len, mlp=mlp)
+        self.emb, self.pos = nn.Embedding(vocab, d), nn.Embedding(max_len, d)
+        self.blocks = nn.ModuleList(TransformerBlock(d, heads, mlp or 4 * d) for _ in range(layers))
+        self.ln, self.head = nn.LayerNorm(d), nn.Linear(d, vocab)
+        self.block_names = [f'blocks.{i}' for i in range(layers)]
+    def forward(self, ids):
+        T = ids.shape[-1]
+        if T > self.pos.num_embeddings:
+            raise ValueError(f"{T} tokens, but this model reads at most max_len={self.pos.num_embeddings}.")
+        mask = torch.ones(T, T, dtype=torch.bool, device=ids.device).triu(1)   # True: may not attend
+        x = self.emb(ids) + self.pos(torch.arange(T, device=ids.device))
+        for b in self.blocks: x = b(x, mask)
+        return self.head(self.ln(x))
 
 # %% ../nbs/03_models.ipynb #c50a7b76
 def _architecture(m:nn.Module) -> str:
@@ -284,8 +317,12 @@ def _epoch_order(idx, seed, epoch):
     "The order in which training examples `idx` are visited in `epoch` by the run with `seed`."
     return idx[torch.randperm(len(idx), generator=seed_generator(seed, 'order', epoch))]
 
+IGNORE = -100   # a label that counts in no loss and no accuracy (a language model's padding)
+
 def _loss(out, y):
-    return F.cross_entropy(out, y) if y.dtype == torch.long else F.mse_loss(out.reshape(y.shape), y.float())
+    "Cross-entropy for integer labels (any leading shape: a language model's (B, T) next tokens), else MSE."
+    if y.dtype == torch.long: return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+    return F.mse_loss(out.reshape(y.shape), y.float())
 
 def _prep(x, channels_last):
     return x.contiguous(memory_format=torch.channels_last) if channels_last and _is_image(x) else x
@@ -302,7 +339,9 @@ def evaluate(model:nn.Module, split:Split, batch_size:int=1024, channels_last:bo
     return _split_metric(torch.cat(outs), split.y)
 
 def _split_metric(out, y):
-    if y.dtype == torch.long: return (out.argmax(-1) == y).float().mean().item()
+    if y.dtype == torch.long:
+        counted = y != IGNORE   # a language model's padding does not count
+        return (out.argmax(-1) == y)[counted].float().mean().item()
     out = out.reshape(y.shape); y = y.float()
     return (1 - ((out - y)**2).sum() / ((y - y.mean())**2).sum()).item()
 
@@ -532,6 +571,9 @@ def _stack_leaf(mods):
 def _stack(mods):
     "The K models `mods` as one model of the same structure, every layer replaced by its stacked form."
     if not any(True for _ in mods[0].children()): return _stack_leaf(mods)
+    if any(True for _ in mods[0].parameters(recurse=False)):   # e.g. MultiheadAttention's packed projection
+        raise TypeError(f"Cannot stack {type(mods[0]).__name__}: it holds weights of its own besides its layers'. "
+                        "Train such members with workers instead (train_ensemble(..., stack=1)).")
     new = copy.copy(mods[0]); new._modules = {}
     for name, _ in mods[0].named_children(): new._modules[name] = _stack(([getattr(m, name) for m in mods]))
     return new
@@ -718,10 +760,17 @@ def train_stacked(model, # what every member is (`ModelFactory`)
 # %% ../nbs/03_models.ipynb #b14adcd4
 STACK_MAX_PARAMS = 50_000
 
+def _stackable(m:nn.Module) -> bool:
+    "Whether `_stack` can stack `m`: weights only in Conv2d, BatchNorm and Linear layers."
+    for s in m.modules():
+        own = any(True for _ in s.parameters(recurse=False)) or any(True for _ in s.buffers(recurse=False))
+        if own and not isinstance(s, (nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.Linear)): return False
+    return True
+
 def default_stack(model) -> int:
-    "How many members to stack: 8 for members under `STACK_MAX_PARAMS` parameters, where stacking pays, else 1."
-    n = sum(p.numel() for p in ModelFactory(model)().parameters())
-    return 8 if n < STACK_MAX_PARAMS else 1
+    "How many members to stack: 8 for stackable members under `STACK_MAX_PARAMS` parameters, where it pays, else 1."
+    m = ModelFactory(model)()
+    return 8 if _stackable(m) and sum(p.numel() for p in m.parameters()) < STACK_MAX_PARAMS else 1
 
 # %% ../nbs/03_models.ipynb #e0d2d3d9
 def _train_stack_job(seeds, **kw):

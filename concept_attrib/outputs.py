@@ -11,10 +11,11 @@ from torch import nn
 from .core import resolve_layers, model_fingerprint, frozen
 from .parallel import Portable
 from .probes import LinearProbe, reduce_activation
+from .models import IGNORE
 
 # %% auto #0
-__all__ = ['margin', 'OutputError', 'Output', 'TaskMargin', 'Prediction', 'ProbeOutput', 'FunctionOutput', 'as_output',
-           'output_values']
+__all__ = ['margin', 'OutputError', 'Output', 'TaskMargin', 'Prediction', 'NextTokenMargin', 'SequenceMargin', 'ProbeOutput',
+           'FunctionOutput', 'as_output', 'output_values']
 
 # %% ../nbs/05_outputs.ipynb #a134f2d1
 def margin(logits:torch.Tensor, # (..., classes)
@@ -53,7 +54,11 @@ class TaskMargin(Output):
     name = 'margin'
     def __call__(self, model, x, y=None):
         if y is None: raise OutputError("The task margin needs the class labels y of the examples.")
-        return margin(model(x), y)
+        out = model(x)
+        if out.ndim > 2:
+            raise OutputError(f"The model gives outputs of shape {tuple(out.shape)}, one per position (a language "
+                              "model?): featurise with SequenceMargin() and read targets with NextTokenMargin().")
+        return margin(out, y)
     def loss_weight(self, model, x, y):
         return 1 - model(x).softmax(-1).gather(-1, torch.as_tensor(y).long()[..., None])[..., 0]
     def key(self): return 'margin'    # the key task-margin results always had
@@ -69,6 +74,43 @@ class Prediction(Output):
                               "Pick one with FunctionOutput.")
         return out.reshape(len(x))
     def loss_weight(self, model, x, y): return torch.ones(len(x), device=x.device)
+
+# %% ../nbs/05_outputs.ipynb #21d06bf8
+def _last_position(x:torch.Tensor, pad:int) -> torch.Tensor:
+    "(N, T) one-hot of each right-padded row's last non-padding token (vmap-safe)."
+    last = (x != pad).sum(-1, keepdim=True) - 1
+    return (torch.arange(x.shape[-1], device=x.device) == last).to(torch.float32)
+
+class NextTokenMargin(Output):
+    "A causal language model's margin log(p / (1 - p)) for the next token `y` after each right-padded prompt `x`."
+    name = 'next_token_margin'
+    def __init__(self, pad:int=0): self.pad = pad
+    def logits(self, model, x) -> torch.Tensor:
+        "(N, vocab) logits after each prompt's last token."
+        out = model(x)
+        if out.ndim != 3: raise OutputError(f"A language model gives (N, T, vocab) logits; this one gives "
+                                            f"{tuple(out.shape)}.")
+        return (out * _last_position(x, self.pad)[..., None]).sum(-2)
+    def __call__(self, model, x, y=None):
+        if y is None: raise OutputError("The next-token margin needs the answer token y of each prompt.")
+        return margin(self.logits(model, x), y)
+    def key(self): return dict(output=self.name, pad=self.pad)
+
+class SequenceMargin(Output):
+    "A sentence's margin log(p / (1 - p)), p = exp(-its summed next-token loss); its loss term is 1 - p."
+    name = 'sequence_margin'
+    def __init__(self, ignore:int=IGNORE): self.ignore = ignore
+    def nll(self, model, x, y) -> torch.Tensor:
+        "Each sentence's summed next-token loss over its counted tokens, (N,)."
+        if y is None: raise OutputError("The sequence margin needs the next tokens y of the sentences.")
+        logp = model(x).log_softmax(-1)
+        counted = y != self.ignore
+        return -(logp.gather(-1, y.clamp(min=0)[..., None])[..., 0] * counted).sum(-1)
+    def __call__(self, model, x, y=None):
+        nll = self.nll(model, x, y).clamp(min=1e-6)
+        return -nll - torch.log(-torch.expm1(-nll))
+    def loss_weight(self, model, x, y): return -torch.expm1(-self.nll(model, x, y))
+    def key(self): return dict(output=self.name, ignore=self.ignore)
 
 # %% ../nbs/05_outputs.ipynb #8fe76e4e
 class ProbeOutput(Output):
