@@ -22,6 +22,7 @@ from .outputs import margin as _margin, as_output, TaskMargin
 from .core import on_device, as_device
 from .parallel import run_jobs, job_gpus
 import copy, dataclasses
+from .data import as_inputs
 
 # %% auto #0
 __all__ = ['ComponentLayer', 'Components', 'ablate_by_copy', 'ablated_margins', 'ablated_outputs', 'MaskDataset', 'mask_dataset',
@@ -258,7 +259,7 @@ def mask_dataset(model:nn.Module, comps:Components, x:torch.Tensor, y:torch.Tens
         raise ValueError(f"alpha is the probability of ablating each component; it must lie in (0, 1), not {alpha}.")
     if m < 1: raise ValueError(f"m must be at least 1, not {m}.")
     out = as_output(output)
-    x, y = torch.as_tensor(x).float(), torch.as_tensor(y).long() if y is not None else None
+    x, y = as_inputs(x), torch.as_tensor(y).long() if y is not None else None   # token ids stay integers
     if isinstance(out, TaskMargin) and y is None:
         raise ValueError("The margin needs the examples' class labels y; give y, or another output.")
     store = store or ArtifactStore()

@@ -16,11 +16,13 @@ from .data import TaskData, Split
 from .models import IGNORE, Recipe
 from torch import nn
 from .outputs import NextTokenMargin, margin
+from .core import collect_activations
+from .data import as_inputs
 
 # %% auto #0
 __all__ = ['TEMPLATES', 'QUERIES', 'DISTRACTORS', 'PROFESSIONS', 'REGIONS', 'LM_RECIPE', 'REMOVALS', 'FactCorpus', 'fact_corpus',
            'queries', 'lm_data', 'answer_scores', 'statements', 'bm25_scores', 'fact_tracing', 'removal_sets',
-           'removal_experiment', 'removal_effects', 'FactTracingExplorer']
+           'removal_experiment', 'removal_effects', 'residual_stream', 'FactTracingExplorer']
 
 # %% ../nbs/14_language.ipynb #207d3781
 TEMPLATES = {   # relation -> paraphrases; {s}: the subject, {o}: the answer (one word, the sentence's last)
@@ -251,6 +253,21 @@ def removal_effects(runs:pd.DataFrame, # `removal_experiment`'s table
                         f'{key}_drop_minus_{baseline}': diff.mean(), f'{key}_drop_minus_{baseline}_ci': half(diff)})
         rows.append(row)
     return pd.DataFrame(rows).set_index('strategy')
+
+# %% ../nbs/14_language.ipynb #e2b4ce92
+def residual_stream(model:nn.Module, x:torch.Tensor, # right-padded prompts (N, T)
+                    layers, # layer names, e.g. 'emb' and 'blocks.0' of a `CausalLM`
+                    position='last', # 'last': each prompt's last token; an int: that position in every prompt
+                    pad:int=0, batch_size:int=512) -> dict:
+    "Each layer's output at one position of each prompt: {layer: (N, d)}, features for `fit_probe`."
+    x = as_inputs(x)
+    if position == 'last': pos = (x != pad).sum(1) - 1
+    elif isinstance(position, int) and 0 <= position < x.shape[1]: pos = torch.full((len(x),), position)
+    else: raise ValueError(f"position is 'last' or a position in 0..{x.shape[1] - 1}, not {position!r}.")
+    acts = collect_activations(model, x, layers, batch_size=batch_size, reduce=lambda a: a, progress=False)
+    bad = [L for L, a in acts.items() if a.ndim != 3]
+    if bad: raise ValueError(f"Layers {bad} do not give one vector per position (N, T, d).")
+    return {L: a[torch.arange(len(x)), pos] for L, a in acts.items()}
 
 # %% ../nbs/14_language.ipynb #3c1dbc3e
 from .core import Explorer
