@@ -76,9 +76,11 @@ class FactCorpus:
     def decode(self, ids) -> str:
         "The text of token ids, without '<bos>' and '<pad>'."
         return ' '.join(self.vocab[int(i)] for i in ids if int(i) > 1)
+    @functools.cached_property
+    def length(self) -> int: return max(len(s.split()) for s in self.sentences) + 1   # longest, with '<bos>'
     def tokens(self) -> torch.Tensor:
         "Every sentence as token ids (n, length), padded with '<pad>' (id 0) after its end."
-        enc = [self.encode(s) for s in self.sentences]; L = max(map(len, enc))
+        enc = [self.encode(s) for s in self.sentences]; L = self.length
         return torch.tensor([e + [0] * (L - len(e)) for e in enc])
 
 # %% ../nbs/14_language.ipynb #bcf90360
@@ -138,8 +140,7 @@ def queries(corpus:FactCorpus, facts=None) -> tuple:
     "Prompts (N, T) right-padded with '<pad>' as wide as the training inputs, and answer tokens (N,), of `facts`."
     f = corpus.facts if facts is None else facts      # rows of `corpus.facts`; default all
     enc = [corpus.encode(q) for q in f['query']]
-    width = max(len(e) for e in [corpus.encode(s) for s in corpus.sentences]) - 1
-    return _padded(enc, width), torch.tensor([corpus.index[a] for a in f['answer']])
+    return _padded(enc, corpus.length - 1), torch.tensor([corpus.index[a] for a in f['answer']])
 
 def lm_data(corpus:FactCorpus) -> TaskData:
     "Training sentences as next-token examples; the test split the facts' queries with only the answer counted."
