@@ -58,14 +58,9 @@ docs: $(STAMP)
 	$(PY) scripts/docs.py
 
 
+BENCHES ?= ensemble probes trak counterfactual planted components backprop chess scale language
+# One benchmark at a time (make bench BENCHES=language); the temporary stores each one makes (gigabytes for some) go
+# in a folder of its own, removed when it ends. BENCH_STORE keeps the language benchmark's store for a rerun.
 bench: $(STAMP) system
-	$(PY) bench/bench_ensemble.py
-	$(PY) bench/bench_probes.py
-	$(PY) bench/bench_trak.py
-	$(PY) bench/bench_counterfactual.py
-	$(PY) bench/bench_planted.py
-	$(PY) bench/bench_components.py
-	$(PY) bench/bench_backprop.py
-	$(PY) bench/bench_chess.py
-	$(PY) bench/bench_scale.py
-	$(PY) bench/bench_language.py
+	@for b in $(BENCHES); do tmp=$$(mktemp -d); echo "# bench/bench_$$b.py" >&2; TMPDIR=$$tmp $(PY) bench/bench_$$b.py; \
+	  rc=$$?; rm -rf $$tmp; [ $$rc = 0 ] || exit $$rc; done

@@ -178,6 +178,7 @@ def collect_activations(model:nn.Module, # the model, put in eval mode for the p
                         layers, # layer name or list of names
                         batch_size:int=512,
                         reduce=None, # applied to each batch's activation, e.g. `global_avg_pool`
+                        with_inputs:bool=False, # call reduce(activation, input batch), for reductions that need x
                         progress:bool=True # show a tqdm bar
                        ) -> dict[str, torch.Tensor]:
     "Activations of `layers` for all of `x`, concatenated along the batch dimension."
@@ -189,8 +190,9 @@ def collect_activations(model:nn.Module, # the model, put in eval mode for the p
     try:
         with torch.no_grad(), capture(model, layers) as acts:
             for i in tqdm(range(0, len(x), batch_size), desc='activations', disable=not progress, leave=False):
-                model(x[i:i+batch_size].to(dev))
-                for n in layers: out[n].append(reduce(acts[n]) if reduce else acts[n])
+                xb = x[i:i+batch_size].to(dev); model(xb)
+                for n in layers:
+                    out[n].append(reduce(acts[n], xb) if with_inputs else reduce(acts[n]) if reduce else acts[n])
     finally: model.train(was_training)
     return {n: torch.cat(v) for n, v in out.items()}
 

@@ -16,7 +16,7 @@ from .data import TaskData, Split
 from .models import IGNORE, Recipe
 from torch import nn
 from .outputs import NextTokenMargin, margin
-from .core import collect_activations
+from .probes import layer_features
 from .data import as_inputs
 
 # %% auto #0
@@ -256,19 +256,17 @@ def removal_effects(runs:pd.DataFrame, # `removal_experiment`'s table
     return pd.DataFrame(rows).set_index('strategy')
 
 # %% ../nbs/14_language.ipynb #e2b4ce92
-def residual_stream(model:nn.Module, x:torch.Tensor, # right-padded prompts (N, T)
+def residual_stream(model:nn.Module, x:torch.Tensor, # right-padded prompts (N, T), padding id 0
                     layers, # layer names, e.g. 'emb' and 'blocks.0' of a `CausalLM`
                     position='last', # 'last': each prompt's last token; an int: that position in every prompt
-                    pad:int=0, batch_size:int=512) -> dict:
-    "Each layer's output at one position of each prompt: {layer: (N, d)}, features for `fit_probe`."
+                    batch_size:int=512, device=None) -> dict:
+    """Each layer's output at one token of each prompt, {layer: (N, d)}: `layer_features` with reduce 'last' or
+    'position:i'. Fit probes on them with the same `reduce`, so that `ProbeOutput` reads the same token."""
     x = as_inputs(x)
-    if position == 'last': pos = (x != pad).sum(1) - 1
-    elif isinstance(position, int) and 0 <= position < x.shape[1]: pos = torch.full((len(x),), position)
+    if position == 'last': reduce = 'last'
+    elif isinstance(position, int) and 0 <= position < x.shape[1]: reduce = f'position:{position}'
     else: raise ValueError(f"position is 'last' or a position in 0..{x.shape[1] - 1}, not {position!r}.")
-    acts = collect_activations(model, x, layers, batch_size=batch_size, reduce=lambda a: a, progress=False)
-    bad = [L for L, a in acts.items() if a.ndim != 3]
-    if bad: raise ValueError(f"Layers {bad} do not give one vector per position (N, T, d).")
-    return {L: a[torch.arange(len(x)), pos] for L, a in acts.items()}
+    return layer_features(model, x, layers, reduce, batch_size, device=device)
 
 # %% ../nbs/14_language.ipynb #3c1dbc3e
 from .core import Explorer

@@ -137,7 +137,7 @@ class ProbeOutput(Output):
                               "so the probe has nothing to read.")
         a = act['a']
         if self.probe.mean.device != a.device: self.probe.to(a.device)
-        out = self.probe(reduce_activation(a, self.probe.reduce))
+        out = self.probe(reduce_activation(a, self.probe.reduce, x))   # x: 'last' finds each input's last token
         return torch.sigmoid(out) if self.as_probability else out
     def key(self):
         return dict(output='probe', probe=model_fingerprint(self.probe), layer=self.probe.layer,

@@ -6,6 +6,7 @@ Docs: https://concept-attrib.github.io/concept_attrib/probes.html.md"""
 
 # %% ../nbs/04_probes.ipynb #cf2fdaf6
 from __future__ import annotations
+import re
 import pandas as pd
 import torch
 from torch import nn
@@ -19,17 +20,40 @@ from .core import (collect_activations, global_avg_pool, resolve_layers, Unknown
 from .core import on_device, as_device
 
 # %% auto #0
-__all__ = ['REDUCTIONS', 'MIN_EXAMPLES', 'MIN_PER_CLASS', 'SPREAD_FLOOR', 'reduce_activation', 'layer_features', 'LinearProbe',
-           'ProbeError', 'fit_probes', 'fit_probe', 'probe_metrics', 'ConceptFeatures', 'concept_features',
-           'layer_probes', 'unit_table', 'probe_layers', 'probe_ensemble', 'summarize_sweep', 'plot_depth',
-           'save_probe', 'load_probe', 'ProbeExplorer']
+__all__ = ['REDUCTIONS', 'MIN_EXAMPLES', 'MIN_PER_CLASS', 'SPREAD_FLOOR', 'check_reduction', 'reduce_activation',
+           'layer_features', 'LinearProbe', 'ProbeError', 'fit_probes', 'fit_probe', 'probe_metrics', 'ConceptFeatures',
+           'concept_features', 'layer_probes', 'unit_table', 'probe_layers', 'probe_ensemble', 'summarize_sweep',
+           'plot_depth', 'save_probe', 'load_probe', 'ProbeExplorer']
 
 # %% ../nbs/04_probes.ipynb #801f181b
-REDUCTIONS = ('pool', 'flatten', 'both')
+REDUCTIONS = ('pool', 'flatten', 'both', 'last')   # and 'position:i'
 
-def reduce_activation(a:torch.Tensor, reduce:str='pool') -> torch.Tensor:
-    "Turn a batch of activations (N, C, ...) into features (N, D) by 'pool', 'flatten' or 'both'."
-    if reduce not in REDUCTIONS: raise ValueError(f"Unknown reduction {reduce!r}; choose from {REDUCTIONS}.")
+def check_reduction(reduce:str) -> str:
+    "`reduce` if it names a reduction, else a ValueError that lists them."
+    if reduce in REDUCTIONS or re.fullmatch(r'position:\d+', str(reduce)): return reduce
+    raise ValueError(f"Unknown reduction {reduce!r}; choose from {REDUCTIONS} or 'position:i' (a token position).")
+
+def _token(a, reduce, x):
+    "Each sequence's vector at one token: the last before padding (id 0, from the token ids `x`) or position i."
+    if a.ndim != 3:
+        raise ValueError(f"{reduce!r} reads one token of a sequence model's activation (N, T, d); "
+                         f"this one is {tuple(a.shape)}. Use 'pool', 'flatten' or 'both'.")
+    if reduce == 'last':
+        if x is None or tuple(x.shape[:2]) != tuple(a.shape[:2]):
+            raise ValueError("'last' finds each sequence's last token from its token ids: pass the inputs x (N, T) "
+                             f"with the activation {tuple(a.shape)}.")
+        pos = (x != 0).sum(1) - 1
+    else:
+        pos = torch.full((len(a),), int(reduce.split(':')[1]))
+        if pos[0] >= a.shape[1]: raise ValueError(f"{reduce!r}: the sequences have {a.shape[1]} positions.")
+    return a[torch.arange(len(a), device=a.device), pos.to(a.device)]
+
+def reduce_activation(a:torch.Tensor, reduce:str='pool',
+                      x:torch.Tensor|None=None # the inputs, for 'last': token ids (N, T), right-padded with 0
+                     ) -> torch.Tensor:
+    "Activations (N, C, ...) to features (N, D) by 'pool', 'flatten' or 'both'; (N, T, d) by 'last' or 'position:i'."
+    check_reduction(reduce)
+    if reduce == 'last' or reduce.startswith('position:'): return _token(a, reduce, x)
     if a.ndim <= 2: return a.reshape(len(a), -1)
     if reduce == 'pool': return global_avg_pool(a)
     if reduce == 'flatten': return a.flatten(1)
@@ -42,7 +66,8 @@ def layer_features(model:nn.Module, x:torch.Tensor, layers, reduce:str='pool', b
                   ) -> dict:
     "Features of `layers` for inputs `x`, reduced by `reduce`, as {layer: (N, D) tensor}."
     return collect_activations(on_device(model, device), x, layers, batch_size=batch_size,
-                               reduce=lambda a: reduce_activation(a, reduce).cpu(), progress=progress)
+                               reduce=lambda a, xb: reduce_activation(a, reduce, xb).cpu(), with_inputs=True,
+                               progress=progress)
 
 # %% ../nbs/04_probes.ipynb #3a6d14cb
 _READS = ('concept', 'layer', 'reduce', 'range')   # what a probe reads and was fitted on: kept by save/load
@@ -58,7 +83,7 @@ class LinearProbe(nn.Module):
         super().__init__()
         if kind not in ('binary', 'regression'):
             raise ValueError(f"kind must be 'binary' or 'regression', not {kind!r}.")
-        if reduce not in REDUCTIONS: raise ValueError(f"Unknown reduction {reduce!r}; choose from {REDUCTIONS}.")
+        check_reduction(reduce)
         self.kind = kind
         self.register_buffer('mean', torch.zeros(n_features) if mean is None else mean.float().clone())
         self.register_buffer('std', torch.ones(n_features) if std is None else std.float().clone())

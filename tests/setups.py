@@ -57,3 +57,19 @@ def concept_card(fashion, store=None):
     return ConceptCardExplorer(ens, fashion, concepts, train_idx=idx, probe_train=500, probe_test=300, proj_dim=128,
                                n_targets=10, masks=120, n_examples=20, top_k=5, draws=3, edit=ae, n_backprop=6,
                                backprop_kw=dict(lam2=0.001, steps=60, lr=0.1), store=store or ArtifactStore(tempfile.mkdtemp()))
+
+def fact_tracing(store=None):
+    "`FactTracingExplorer` on a 100-person fact corpus: one small causal LM, TRAK of the answers of facts about people."
+    from concept_attrib.core import ArtifactStore
+    from concept_attrib.models import CausalLM, train_ensemble, as_recipe
+    from concept_attrib.outputs import NextTokenMargin, SequenceMargin
+    from concept_attrib.attribution import TRAK
+    from concept_attrib.language import fact_corpus, lm_data, queries, LM_RECIPE, FactTracingExplorer
+    corpus = fact_corpus(people=100, cities=16, companies=8, distractors=100)
+    data = lm_data(corpus)
+    ens = train_ensemble(CausalLM(len(corpus.vocab), max_len=data.train.x.shape[1]).config, data, members=1,
+                         recipe=as_recipe(LM_RECIPE, epochs=40), progress=False)
+    trak = TRAK(ens, data, train_output=SequenceMargin(), proj_dim=1024, progress=False,
+                store=store or ArtifactStore(tempfile.mkdtemp())).featurize()
+    person = corpus.facts[corpus.facts.relation.isin(['birthplace', 'profession', 'employer'])].iloc[:40]
+    return FactTracingExplorer(corpus, trak.score(*queries(corpus, person), output=NextTokenMargin()), person)

@@ -58,6 +58,7 @@ ImageBackpropExplorer(setups.image_backprop(fashion), steps=60)""",
  'chess_explorer': SHARED + """from concept_attrib.chess import ChessExplorer
 net, probes, cds = setups.chess()
 ChessExplorer(net, probes, cds.test_fens[:20])""",
+ 'fact_tracing_explorer': SHARED + """setups.fact_tracing()""",
 }
 
 def _free_port():
@@ -75,7 +76,8 @@ def lab(tmp_path_factory):
     quiet = home/'settings'/'@jupyterlab'/'apputils-extension'; quiet.mkdir(parents=True)   # no news or update pop-ups over the page
     (quiet/'notification.jupyterlab-settings').write_text(json.dumps(dict(fetchNews='false', checkForUpdates=False)))
     port = _free_port()
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home/'config'), JUPYTER_RUNTIME_DIR=str(home/'runtime'), OMP_NUM_THREADS='1',
+    (home/'tmp').mkdir()   # the kernels' temporary stores, removed with pytest's folder
+    env = dict(os.environ, TMPDIR=str(home/'tmp'), JUPYTER_CONFIG_DIR=str(home/'config'), JUPYTER_RUNTIME_DIR=str(home/'runtime'), OMP_NUM_THREADS='1',
                JUPYTERLAB_SETTINGS_DIR=str(home/'settings'), JUPYTERLAB_WORKSPACES_DIR=str(home/'workspaces'))
     cmd = [str(Path(sys.executable).parent/'jupyter-lab'), '--no-browser', '--ip=127.0.0.1', f'--port={port}', f'--ServerApp.root_dir={work}',
            "--IdentityProvider.token=", "--ServerApp.password=", '--ServerApp.disable_check_xsrf=True', '--LabApp.expose_app_in_browser=True',

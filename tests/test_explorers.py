@@ -76,3 +76,32 @@ def test_concept_card_explorer_control_changes_view(card_explorer, control, valu
     assert set(ex.state['checks']) == {'proponents_express', 'components_feed_sparse_probe',
                                        'backprop_raises_components', 'ablation_undoes_backprop'}
     assert all(v == v for v in ex.state['checks'].values())   # no NaN
+
+@pytest.fixture(scope='module')
+def fact_explorer(tmp_path_factory):
+    import setups
+    from concept_attrib.core import ArtifactStore
+    return setups.fact_tracing(ArtifactStore(tmp_path_factory.mktemp('store')))
+
+@pytest.mark.parametrize('control,value', [('fact', 5), ('top', 20), ('fact', 0)])
+def test_fact_tracing_explorer_control_changes_view(fact_explorer, control, value):
+    from concept_attrib.language import fact_tracing
+    ex = fact_explorer
+    before, renders = ex.table.value, ex.renders
+    ex.controls[control].value = value
+    assert ex.error is None, ex.error
+    assert ex.renders == renders + 1 and ex.table.value != before
+    fact, top = ex.controls['fact'].value, ex.controls['top'].value
+    assert ex.state['fact'] == fact and len(ex.state['top']) == top
+    ent = ex.facts['entailing'].iloc[fact]
+    # every entailing sentence has a rank, the first is the one fact_tracing reports, and those in the top rows are marked
+    assert len(ex.state['entailing_ranks']) == len(ent)
+    assert ex.state['entailing_ranks'][0] == fact_tracing(ex.scores, ex.facts).first_rank.iloc[fact]
+    shown = [r for r in ex.state['entailing_ranks'] if r <= top]
+    assert ex.table.value.count('<td>yes</td>') == len(shown)
+
+def test_fact_tracing_explorer_rejects_misshaped_scores(fact_explorer):
+    from concept_attrib.language import FactTracingExplorer
+    ex = fact_explorer
+    with pytest.raises(ValueError, match=r'Scores must be \(n_train, n_facts\)'):
+        FactTracingExplorer(ex.corpus, ex.scores.T, ex.facts)
