@@ -26,8 +26,8 @@ from .data import as_inputs
 
 # %% auto #0
 __all__ = ['ComponentLayer', 'Components', 'ablate_by_copy', 'ablated_margins', 'ablated_outputs', 'MaskDataset', 'mask_dataset',
-           'LinearAttribution', 'fit_coar', 'fit_extracted_linear', 'component_lds', 'sample_efficiency',
-           'passes_to_reach', 'edit', 'ComponentExplorer']
+           'LinearAttribution', 'fit_coar', 'fit_coar_least_squares', 'fit_extracted_linear', 'component_lds',
+           'sample_efficiency', 'passes_to_reach', 'edit', 'ComponentExplorer']
 
 # %% ../nbs/08_components.ipynb #1fa9449c
 @dataclass
@@ -228,6 +228,10 @@ class MaskDataset:
     def outputs(self) -> torch.Tensor: return self.margins
     def __len__(self): return len(self.masks)
     def __getitem__(self, s): return MaskDataset(self.masks[s], self.margins[s], self.alpha, self.config)
+    def select(self, examples) -> MaskDataset:
+        "The same masks with the outputs of some examples only (a list of positions, or a boolean mask)."
+        idx = torch.arange(self.margins.shape[1])[torch.as_tensor(examples)]
+        return MaskDataset(self.masks, self.margins[:, idx], self.alpha, dict(self.config, examples=idx.tolist()))
     def __repr__(self):
         return (f"MaskDataset({len(self)} masks over {self.masks.shape[1]} components (α={self.alpha}), "
                 f"{self.margins.shape[1]} examples)")
@@ -345,33 +349,116 @@ def fit_coar(ds:MaskDataset,
     solver = 'closed' if X.shape[1] <= max_closed else 'cg'
     return LinearAttribution(W.T.float().cpu(), b.float().cpu(), 'coar', dict(m=len(X), lambda_=best, solver=solver))
 
-# %% ../nbs/08_components.ipynb #1bbe616c
-def fit_extracted_linear(ds:MaskDataset, hidden:int=256, epochs:int=2000, lr:float=3e-3, weight_decay:float=1e-4,
-                         patience:int=200, seed:int=0,
-                         device=None # where the network trains (`as_device`); the result is on the CPU
-                        ) -> LinearAttribution:
-    "Extracted-linear: fit W2·ReLU(W1·x + b1) + b2 from masks to all margins, then use W2·W1 (and W2·b1 + b2)."
+# %% ../nbs/08_components.ipynb #c3532c8f
+def _cg_path(Xc, B, iters:int):
+    "Conjugate gradients on XcᵀXc W = B for every column at once, from zero: the weights after each iteration."
+    W = torch.zeros_like(B); R = B.clone(); P = R.clone(); rs = (R * R).sum(0)
+    for _ in range(iters):
+        AP = Xc.T @ (Xc @ P)
+        a = rs / (P * AP).sum(0).clamp_min(1e-30)
+        W = W + a * P; R = R - a * AP
+        rs_new = (R * R).sum(0)
+        P = R + (rs_new / rs.clamp_min(1e-30)) * P; rs = rs_new
+        yield W
+
+def fit_coar_least_squares(ds:MaskDataset, max_iter:int=200,
+                           patience:int=20, # stop once no example's held-out error fell for this many iterations
+                           device=None) -> LinearAttribution:
+    "COAR as released: per example, least squares without a penalty, stopped at the lowest held-out error."
     dev = as_device(device)
-    X, Y = ds.masks.float().to(dev), ds.margins.float().to(dev)
+    X, Y = ds.masks.double().to(dev), ds.margins.double().to(dev)
+    if len(X) < 3: raise ValueError(f"COAR needs at least 3 masks, got {len(X)}.")
+    tr, va = _split(len(X))
+    xm, ym = X[tr].mean(0), Y[tr].mean(0); Xc = X[tr] - xm
+    best = ((Y[va] - ym)**2).mean(0); stop = torch.zeros(Y.shape[1], dtype=torch.long, device=dev); since = 0
+    for it, W in enumerate(_cg_path(Xc, Xc.T @ (Y[tr] - ym), max_iter), 1):
+        err = ((X[va] - xm) @ W + ym - Y[va]).pow(2).mean(0)
+        better = err < best * (1 - 1e-6)
+        best, stop = torch.where(better, err, best), torch.where(better, it, stop)
+        since = 0 if better.any() else since + 1
+        if since >= patience: break
+    xm, ym = X.mean(0), Y.mean(0); Xc = X - xm; W_all = torch.zeros(X.shape[1], Y.shape[1], dtype=X.dtype, device=dev)
+    for it, W in enumerate(_cg_path(Xc, Xc.T @ (Y - ym), int(stop.max())), 1):   # each example's count, on all masks
+        W_all[:, stop == it] = W[:, stop == it]
+    info = dict(m=len(X), iterations=float(stop.float().median()), max_iterations=int(stop.max()))
+    return LinearAttribution(W_all.T.float().cpu(), (ym - xm @ W_all).float().cpu(), 'coar_least_squares', info)
+
+# %% ../nbs/08_components.ipynb #216fc8b6
+def _bags(masks):
+    "Each mask's ablated components as one bag of `F.embedding_bag`: flat indices and each mask's offset."
+    r, c = masks.nonzero(as_tuple=True)
+    off = torch.zeros(len(masks), dtype=torch.long, device=masks.device)
+    off[1:] = torch.bincount(r, minlength=len(masks)).cumsum(0)[:-1]
+    return c, off
+
+# %% ../nbs/08_components.ipynb #2ddf3390
+def _relu_nets(X, Z, tr, va, groups:int, hidden:int, lr, weight_decay, epochs:int, patience:int, seed:int):
+    """`groups` independent 2-layer ReLU networks trained at once, network g from the masks to its block of Z's
+    columns, each as if alone (its own initialisation, loss and early stop). Returns the linear parts W2·W1 (n, cols)
+    and W2·b1 + b2 at each network's lowest held-out error, the errors (groups,) and the stopping epochs."""
+    n, out, dev = X.shape[1], Z.shape[1] // groups, X.device
+    def init(g, k, shape, fan):
+        return (torch.rand(shape, generator=seed_generator(seed, 'init', g, k)) * 2 - 1) / math.sqrt(fan)
+    shapes = (((n, hidden), n), ((hidden,), n), ((hidden, out), hidden), ((out,), hidden))
+    parts = [[init(g, k, s, f) for k, (s, f) in enumerate(shapes)]
+             for g in range(groups)]   # nn.Linear's initialisation; W1 side by side, read by bags
+    ps = [torch.cat([p[0] for p in parts], 1), torch.cat([p[1] for p in parts]),
+          torch.stack([p[2] for p in parts]), torch.stack([p[3] for p in parts])]
+    ps = [p.to(dev).requires_grad_() for p in ps]
+    opt = torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay)
+    bags = [_bags(X[s]) for s in (tr, va)]   # a mask ablates ~α of the components: sum those rows of W1
+    def fwd(k):
+        h = F.relu(F.embedding_bag(bags[k][0], ps[0], bags[k][1], mode='sum') + ps[1]).view(-1, groups, hidden)
+        return torch.einsum('mgh,gho->mgo', h, ps[2]) + ps[3]
+    best, stop = torch.full((groups,), float('inf'), device=dev), torch.zeros(groups, dtype=torch.long, device=dev)
+    keep, since = [p.detach().clone() for p in ps], torch.zeros(groups, dtype=torch.long, device=dev)
+    for ep in range(1, epochs + 1):   # each network's loss is its own mean, so its gradient is what it is alone
+        opt.zero_grad(); (fwd(0) - Z[tr].view(len(tr), groups, out)).pow(2).mean((0, 2)).sum().backward(); opt.step()
+        with torch.no_grad():
+            v = (fwd(1) - Z[va].view(len(va), groups, out)).pow(2).mean((0, 2))
+            better = (v < best - 1e-6) & (since <= patience)   # a network that has stopped keeps its best
+            best, stop = torch.where(better, v, best), torch.where(better, ep, stop)
+            since = torch.where(better, 0, since + 1)
+            cols = better.repeat_interleave(hidden)
+            keep[0][:, cols], keep[1][cols] = ps[0][:, cols], ps[1][cols]
+            keep[2][better], keep[3][better] = ps[2][better], ps[3][better]
+        if (since > patience).all(): break
+    W1, b1, W2, b2 = keep
+    W = torch.einsum('ngh,gho->ngo', W1.view(n, groups, hidden), W2).reshape(n, -1)
+    return W, (torch.einsum('gh,gho->go', b1.view(groups, hidden), W2) + b2).reshape(-1), best, stop
+
+# %% ../nbs/08_components.ipynb #1bbe616c
+def _many(v): return list(v) if isinstance(v, (list, tuple)) else [v]
+
+def fit_extracted_linear(ds:MaskDataset,
+                         hidden=256, # the hidden width, or several: each network keeps the one of least held-out error
+                         epochs:int=2000, lr:float=3e-3,
+                         weight_decay=1e-4, # Adam's weight decay, or several to choose from the same way
+                         patience:int=200, seed:int=0,
+                         per_example:bool=False, # one network per example (as proposed; use `ds.select` for a few)
+                         device=None # where the networks train (`as_device`); the result is on the CPU
+                        ) -> LinearAttribution:
+    "Extracted-linear: fit W2·ReLU(W1·x + b1) + b2 from masks to margins, then use W2·W1 (and W2·b1 + b2)."
+    dev = as_device(device)
+    X, Y = ds.masks.bool().to(dev), ds.margins.float().to(dev)
     if len(X) < 3: raise ValueError(f"The extracted-linear fit needs at least 3 masks, got {len(X)}.")
     mu, sd = Y.mean(0), Y.std(0).clamp_min(1e-6); Z = (Y - mu) / sd
     tr, va = _split(len(X))
-    with torch.random.fork_rng():
-        torch.manual_seed(derive_seed(seed, 'init'))
-        net = nn.Sequential(nn.Linear(X.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, Y.shape[1])).to(dev)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
-    best, best_state, since = float('inf'), None, 0
-    for ep in range(epochs):
-        opt.zero_grad(); loss = F.mse_loss(net(X[tr]), Z[tr]); loss.backward(); opt.step()
-        with torch.no_grad(): v = F.mse_loss(net(X[va]), Z[va]).item()
-        if v < best - 1e-6: best, best_state, since = v, {k: t.clone() for k, t in net.state_dict().items()}, 0
-        else: since += 1
-        if since > patience: break
-    net.load_state_dict(best_state)
-    W1, b1, W2, b2 = net[0].weight.detach(), net[0].bias.detach(), net[2].weight.detach(), net[2].bias.detach()
-    W = (W2 @ W1) * sd[:, None]; b = (W2 @ b1 + b2) * sd + mu
-    info = dict(m=len(X), hidden=hidden, epochs=ep + 1, val_mse=round(best, 4))
-    return LinearAttribution(W.cpu(), b.cpu(), 'extracted_linear', info)
+    G = Y.shape[1] if per_example else 1
+    grid = [(h, wd) for h in _many(hidden) for wd in _many(weight_decay)]
+    fits = [_relu_nets(X, Z, tr, va, G, h, lr, wd, epochs, patience, seed) for h, wd in tqdm(
+            grid, desc='extracted-linear grid', disable=len(grid) == 1, leave=False)]
+    errs = torch.stack([f[2] for f in fits]).cpu(); pick = errs.argmin(0)   # per network, its best grid point
+    cols = torch.arange(Y.shape[1]).view(G, -1)
+    W, b = torch.zeros(X.shape[1], Y.shape[1], device=dev), torch.zeros(Y.shape[1], device=dev)
+    for net, k in enumerate(pick.tolist()):
+        W[:, cols[net]], b[cols[net]] = fits[k][0][:, cols[net]], fits[k][1][cols[net]]
+    chosen = pd.DataFrame([grid[k] for k in pick.tolist()], columns=['hidden', 'weight_decay'])
+    info = dict(m=len(X), networks=G, val_mse=round(float(errs.min(0).values.mean()), 4),
+                epochs=int(max(fits[k][3][net] for net, k in enumerate(pick.tolist()))),
+                **({c: chosen[c].iloc[0] if G == 1 else chosen[c].value_counts().to_dict() for c in chosen}),
+                **({'grid': [(*g, round(float(e), 4)) for g, e in zip(grid, errs.mean(1))]} if len(grid) > 1 else {}))
+    return LinearAttribution((W.T * sd[:, None]).cpu(), (b * sd + mu).cpu(), 'extracted_linear', info)
 
 # %% ../nbs/08_components.ipynb #075065af
 def component_lds(attr:LinearAttribution, heldout:MaskDataset) -> dict:
@@ -387,15 +474,21 @@ def component_lds(attr:LinearAttribution, heldout:MaskDataset) -> dict:
 
 # %% ../nbs/08_components.ipynb #512961e5
 def sample_efficiency(train:MaskDataset, heldout:MaskDataset, ms=(25, 50, 100, 200, 400, 800, 1600),
-                      methods=('coar', 'extracted_linear'), progress:bool=True, **ext_kw) -> pd.DataFrame:
+                      methods=('coar', 'extracted_linear'), # names of fits below, or {name: fit(MaskDataset)}
+                      progress:bool=True, **ext_kw) -> pd.DataFrame:
     "LDS (Spearman and Pearson) on `heldout` of each method fitted on the first m masks of `train`, for each m."
-    fits = dict(coar=lambda d: fit_coar(d), extracted_linear=lambda d: fit_extracted_linear(d, **ext_kw))
+    named = dict(coar=fit_coar, coar_least_squares=fit_coar_least_squares,
+                 extracted_linear=lambda d: fit_extracted_linear(d, **ext_kw))
+    if not isinstance(methods, dict):
+        unknown = [m for m in methods if m not in named]
+        if unknown: raise ValueError(f"Unknown methods {unknown}: name some of {list(named)}, or give {{name: fit}}.")
+        methods = {m: named[m] for m in methods}
     if any(m > len(train) for m in ms):
         raise ValueError(f"ms go up to {max(ms)}, but the training set has {len(train)} masks.")
     rows = []
     for m in tqdm(ms, desc='LDS against the number of masks', disable=not progress):
-        for meth in methods:
-            s = component_lds(fits[meth](train[:m]), heldout)
+        for meth, fit in methods.items():
+            s = component_lds(fit(train[:m]), heldout)
             rows.append(dict(m=m, method=meth, spearman=s['spearman'], pearson=s['pearson']))
     return pd.DataFrame(rows)
 
