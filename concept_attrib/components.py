@@ -308,16 +308,23 @@ def _split(m, seed=0):
     p = torch.randperm(m, generator=seed_generator(seed, 'split')); h = max(1, m // 10)
     return p[h:], p[:h]
 
-def _cg(matvec, B, lam, iters=200, tol=1e-6):
-    "Solve (A + lam I) X = B for every column of B at once by conjugate gradients; A given as a matrix-free product."
+def _cg_path(matvec, B, lam=0., iters=200):
+    """Conjugate gradients on (A + lam I) X = B for every column of B at once, from zero, A given as a matrix-free
+    product: yields the solution and the residual norms after each iteration."""
     X = torch.zeros_like(B); R = B.clone(); P = R.clone(); rs = (R * R).sum(0)
     for _ in range(iters):
         AP = matvec(P) + lam * P
         a = rs / (P * AP).sum(0).clamp_min(1e-30)
-        X += a * P; R -= a * AP
+        X = X + a * P; R = R - a * AP
         rs_new = (R * R).sum(0)
-        if (rs_new.sqrt() <= tol * B.norm(dim=0).clamp_min(1e-30)).all(): break
+        yield X, rs_new.sqrt()
         P = R + (rs_new / rs.clamp_min(1e-30)) * P; rs = rs_new
+
+def _cg(matvec, B, lam, iters=200, tol=1e-6):
+    "Solve (A + lam I) X = B by conjugate gradients, to a residual of `tol` times |B| in every column."
+    X, stop = torch.zeros_like(B), tol * B.norm(dim=0).clamp_min(1e-30)
+    for X, res in _cg_path(matvec, B, lam, iters):
+        if (res <= stop).all(): break
     return X
 
 def _ridge(X, Y, lam, max_closed):
@@ -350,17 +357,6 @@ def fit_coar(ds:MaskDataset,
     return LinearAttribution(W.T.float().cpu(), b.float().cpu(), 'coar', dict(m=len(X), lambda_=best, solver=solver))
 
 # %% ../nbs/08_components.ipynb #c3532c8f
-def _cg_path(Xc, B, iters:int):
-    "Conjugate gradients on XcᵀXc W = B for every column at once, from zero: the weights after each iteration."
-    W = torch.zeros_like(B); R = B.clone(); P = R.clone(); rs = (R * R).sum(0)
-    for _ in range(iters):
-        AP = Xc.T @ (Xc @ P)
-        a = rs / (P * AP).sum(0).clamp_min(1e-30)
-        W = W + a * P; R = R - a * AP
-        rs_new = (R * R).sum(0)
-        P = R + (rs_new / rs.clamp_min(1e-30)) * P; rs = rs_new
-        yield W
-
 def fit_coar_least_squares(ds:MaskDataset, max_iter:int=200,
                            patience:int=20, # stop once no example's held-out error fell for this many iterations
                            device=None) -> LinearAttribution:
@@ -371,14 +367,15 @@ def fit_coar_least_squares(ds:MaskDataset, max_iter:int=200,
     tr, va = _split(len(X))
     xm, ym = X[tr].mean(0), Y[tr].mean(0); Xc = X[tr] - xm
     best = ((Y[va] - ym)**2).mean(0); stop = torch.zeros(Y.shape[1], dtype=torch.long, device=dev); since = 0
-    for it, W in enumerate(_cg_path(Xc, Xc.T @ (Y[tr] - ym), max_iter), 1):
+    for it, (W, _) in enumerate(_cg_path(lambda V: Xc.T @ (Xc @ V), Xc.T @ (Y[tr] - ym), iters=max_iter), 1):
         err = ((X[va] - xm) @ W + ym - Y[va]).pow(2).mean(0)
         better = err < best * (1 - 1e-6)
         best, stop = torch.where(better, err, best), torch.where(better, it, stop)
         since = 0 if better.any() else since + 1
         if since >= patience: break
+    # each example's iteration count, run again on all the masks
     xm, ym = X.mean(0), Y.mean(0); Xc = X - xm; W_all = torch.zeros(X.shape[1], Y.shape[1], dtype=X.dtype, device=dev)
-    for it, W in enumerate(_cg_path(Xc, Xc.T @ (Y - ym), int(stop.max())), 1):   # each example's count, on all masks
+    for it, (W, _) in enumerate(_cg_path(lambda V: Xc.T @ (Xc @ V), Xc.T @ (Y - ym), iters=int(stop.max())), 1):
         W_all[:, stop == it] = W[:, stop == it]
     info = dict(m=len(X), iterations=float(stop.float().median()), max_iterations=int(stop.max()))
     return LinearAttribution(W_all.T.float().cpu(), (ym - xm @ W_all).float().cpu(), 'coar_least_squares', info)
